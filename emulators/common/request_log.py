@@ -1,0 +1,131 @@
+"""A bounded log of the requests an emulator received, readable by tests under /_emulator/log.
+
+Secrets are masked before they are stored: the log is meant to be printed in failure reports.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from collections import deque
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SECRET_FIELDS = {
+    "client_secret",
+    "password",
+    "passcode",
+    "code_verifier",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "id_token_hint",
+    "clientSecret",
+    "value",
+    "code",
+}
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+
+
+def mask(value: str) -> str:
+    return f"<{len(value)} chars>" if value else ""
+
+
+def _mask_pairs(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    return {k: (mask(v) if k in SECRET_FIELDS or k.endswith(".passcode") else _JWT.sub("<jwt>", v)) for k, v in pairs}
+
+
+def _describe_authorization(header: str) -> dict[str, str]:
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(credentials).decode().split(":", 1)[0]
+        except Exception:
+            user = "<undecodable>"
+        return {"scheme": "Basic", "username": user}
+    return {"scheme": scheme}
+
+
+class RequestLog:
+    def __init__(self, maxlen: int = 500) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class RequestLogMiddleware:
+    """Records method, path, masked query, masked form or JSON keys, and the auth scheme."""
+
+    def __init__(self, app: ASGIApp, log: RequestLog, *, skip_prefixes: tuple[str, ...] = ("/_emulator",)) -> None:
+        self.app = app
+        self.log = log
+        self.skip_prefixes = skip_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.skip_prefixes):
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        messages: list[Message] = []
+        while more:
+            message = await receive()
+            messages.append(message)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+
+        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope["headers"]}
+        entry: dict[str, Any] = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": _mask_pairs(parse_qsl(scope["query_string"].decode(errors="replace"), keep_blank_values=True)),
+            "content_type": headers.get("content-type", ""),
+        }
+        if "authorization" in headers:
+            entry["authorization"] = _describe_authorization(headers["authorization"])
+        content_type = entry["content_type"]
+        if body and content_type.startswith("application/x-www-form-urlencoded"):
+            entry["form"] = _mask_pairs(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
+        elif body and "json" in content_type:
+            entry["json_keys"] = sorted(_json_keys(body))
+        status_holder: dict[str, int] = {}
+
+        async def replay() -> Message:
+            if messages:
+                return messages.pop(0)
+            return await receive()
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, replay, send_wrapper)
+        finally:
+            entry["status"] = status_holder.get("status")
+            self.log.add(entry)
+
+
+def _json_keys(body: bytes) -> list[str]:
+    import json
+
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return []
+    return list(data) if isinstance(data, dict) else []

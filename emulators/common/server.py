@@ -1,0 +1,111 @@
+"""Run an ASGI app with uvicorn on a socket bound in advance, in a thread of this process.
+
+Binding first (port 0 for a free port) means the base URL, and so the issuer, is known before the
+app is built, and a taken port fails at once with a message that names it.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+
+class PortInUseError(RuntimeError):
+    """A fixed port asked for by the user is already taken."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a server listens and the hostname the browser and the back channel both use."""
+
+    host: str  # as written in URLs: "localhost", "127.0.0.1", "[::1]"
+    port: int
+
+    @property
+    def bind_address(self) -> str:
+        return self.host.strip("[]")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def bind_socket(host: str, port: int, *, purpose: str = "server") -> tuple[socket.socket, Site]:
+    """Bind a listening TCP socket; port 0 picks a free one."""
+    address = host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    if address == "localhost":
+        address, family = "127.0.0.1", socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((address, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                f"port {port} on {host} is already in use, so the {purpose} cannot start there: "
+                f"stop what holds it (e.g. `ss -ltnp 'sport = :{port}'`) or choose another port"
+            ) from None
+        raise RuntimeError(f"cannot listen on {host}:{port} for the {purpose}: {exc.strerror}") from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock, Site(host=host, port=sock.getsockname()[1])
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self._ready.set()
+
+    def install_signal_handlers(self) -> None:  # the owner of the process handles signals
+        pass
+
+
+class ServerThread:
+    """One uvicorn server on a pre-bound socket, started and stopped from the calling thread."""
+
+    def __init__(self, app: Any, sock: socket.socket, site: Site, *, name: str) -> None:
+        self.app = app
+        self.site = site
+        self.name = name
+        self._sock = sock
+        self._ready = threading.Event()
+        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+        self._server = _Server(config, self._ready)
+        self._thread = threading.Thread(target=self._run, name=f"server-{name}", daemon=True)
+        self._error: BaseException | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.site.base_url
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._sock])
+        except BaseException as exc:  # reported by start()
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError(f"{self.name} did not start within {timeout} s on {self.base_url}")
+        if self._error is not None or not self._server.started:
+            raise RuntimeError(f"{self.name} failed to start on {self.base_url}: {self._error!r}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._sock.close()
