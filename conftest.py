@@ -1,0 +1,26 @@
+"""Browser set-up shared by every test that drives a page (pytest-playwright's fixtures, extended)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_name: str) -> dict[str, Any]:
+    if browser_name != "chromium":
+        return browser_type_launch_args
+    args = {**browser_type_launch_args, "args": [*browser_type_launch_args.get("args", []), *HERMETIC_ARGS]}
+    executable = chromium_executable()
+    if executable and "executable_path" not in args:
+        args["executable_path"] = executable
+    return args
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # English texts everywhere: both Logto and the Okta widget localise from the browser's language.
+    return {**browser_context_args, "locale": "en-US"}
