@@ -1,0 +1,56 @@
+"""Fixtures that compose like the journey: settings → parties (embedded or real) → provisioning →
+test identity → page objects → journey."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page
+
+from e2e.fixtures.settings import Settings, SettingsError, load_settings
+from e2e.fixtures.stack import Stack, TestUser, start_stack
+from e2e.journey import SsoJourney
+
+
+@pytest.fixture(scope="session", autouse=True)
+def settings() -> Settings:
+    """Validated once, before any browser starts (autouse session fixtures come first)."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> Iterator[Stack]:
+    running = start_stack(settings)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def user(stack: Stack) -> TestUser:
+    return stack.user
+
+
+@pytest.fixture
+def page(page: Page, settings: Settings) -> Page:
+    page.set_default_timeout(settings.timeout_ms)
+    page.set_default_navigation_timeout(settings.timeout_ms)
+    return page
+
+
+@pytest.fixture
+def journey(page: Page, stack: Stack, settings: Settings) -> SsoJourney:
+    return SsoJourney(page, stack, settings.timeout_ms)
+
+
+@pytest.fixture
+def first_time_user(stack: Stack, user: TestUser) -> TestUser:
+    """The test user with no Logto account yet, so the next sign-in is a just-in-time registration."""
+    if stack.logto_admin is None:
+        pytest.skip("needs Logto Management API credentials (LOGTO_M2M_APP_ID/SECRET) to remove the Logto user")
+    for existing in stack.logto_admin.find_users_by_email(user.email):
+        stack.logto_admin.delete_user(existing["id"])
+    return user

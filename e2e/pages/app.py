@@ -1,0 +1,94 @@
+"""The relying party: the bundled sample app or your own Auth.js app (same routes, same buttons)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from e2e.pages.base import PageObject
+
+SIGN_IN = re.compile(r"^\s*sign in( with logto)?\s*$", re.IGNORECASE)
+SIGN_OUT = re.compile(r"^\s*sign out\s*$", re.IGNORECASE)
+
+
+class AppHomePage(PageObject):
+    name = "app's home page"
+
+    def __init__(self, page: Page, base_url: str, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, timeout_ms)
+        self.base_url = base_url.rstrip("/")
+        self.sign_in_button = page.get_by_role("button", name=SIGN_IN).or_(page.get_by_role("link", name=SIGN_IN))
+        self.sign_out_button = page.get_by_role("button", name=SIGN_OUT).or_(page.get_by_role("link", name=SIGN_OUT))
+        self.error_panel = page.locator('[data-testid="auth-error"]')
+
+    def open(self) -> AppHomePage:
+        self.page.goto(self.base_url + "/")
+        self.expect_loaded()
+        return self
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.page).to_have_url(
+            re.compile("^" + re.escape(self.base_url) + r"/(\?.*)?$"), timeout=self.timeout_ms
+        )
+        expect(self.sign_in_button.or_(self.sign_out_button).first).to_be_visible(timeout=self.timeout_ms)
+
+    def click_sign_in(self) -> None:
+        """Start a sign-in: the browser leaves for Logto."""
+        self.sign_in_button.first.click()
+
+    def click_sign_out(self) -> None:
+        """Sign out: the app clears its session and sends the browser through Logto's end-session endpoint."""
+        self.sign_out_button.first.click()
+
+    def expect_signed_in(self) -> None:
+        self.expect_loaded()
+        expect(self.sign_out_button.first).to_be_visible(timeout=self.timeout_ms)
+
+    def expect_signed_out(self) -> None:
+        self.expect_loaded()
+        expect(self.sign_in_button.first).to_be_visible(timeout=self.timeout_ms)
+
+    def session(self) -> dict[str, Any] | None:
+        """GET /api/auth/session with the browser's cookies: Auth.js's session JSON, or None."""
+        response = self.page.request.get(self.base_url + "/api/auth/session")
+        assert response.ok, f"GET /api/auth/session answered {response.status}"
+        return response.json()
+
+    def id_token(self) -> dict[str, Any] | None:
+        """The verified ID token's header and claims, as the bundled sample app exposes them (never the token)."""
+        response = self.page.request.get(self.base_url + "/api/test/id-token")
+        if response.status == 404:
+            return None
+        return response.json()
+
+
+class AppErrorPage(PageObject):
+    """The app's error panel after a failed callback (the sample app's /api/auth/error)."""
+
+    name = "app's sign-in error panel"
+
+    def __init__(self, page: Page, base_url: str, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, timeout_ms)
+        self.base_url = base_url.rstrip("/")
+        self.panel = page.locator('[data-testid="auth-error"]')
+        self.code = page.locator('[data-testid="auth-error-code"]')
+        self.description = page.locator('[data-testid="auth-error-description"]')
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.panel).to_be_visible(timeout=self.timeout_ms)
+
+
+class AppProtectedPage(PageObject):
+    name = "app's protected page"
+
+    def __init__(self, page: Page, base_url: str, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, timeout_ms)
+        self.base_url = base_url.rstrip("/")
+
+    def open(self) -> None:
+        self.page.goto(self.base_url + "/protected")
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.page).to_have_url(self.base_url + "/protected", timeout=self.timeout_ms)

@@ -1,0 +1,92 @@
+"""What every page object shares: knowing which page it is, and saying what the browser shows instead."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+
+# Places where the services put what a user is told: Logto toasts and inline errors, Okta's widget alerts,
+# the app's error panel.
+MESSAGE_SELECTORS = (
+    '[role="toast"]',
+    '[role="alert"]',
+    '[data-testid="auth-error"]',
+)
+HEADING_SELECTORS = ('[data-se="o-form-head"]', "h1", "h2")
+
+
+class WrongPageError(AssertionError):
+    """The browser is not on the page a step expected."""
+
+
+def describe_page(page: Page) -> str:
+    """URL, title, headings and any visible message: what a person looking at the screen would report."""
+    parts = [f"URL {redact_url(page.url)}"]
+    try:
+        title = page.title()
+        if title:
+            parts.append(f"title {title!r}")
+        headings = _visible_texts(page, ", ".join(HEADING_SELECTORS), limit=3)
+        if headings:
+            parts.append("heading " + " / ".join(repr(h) for h in headings))
+        messages = _visible_texts(page, ", ".join(MESSAGE_SELECTORS), limit=3)
+        if messages:
+            parts.append("message " + " / ".join(repr(m) for m in messages))
+        if not headings and not messages:
+            body = " ".join(page.locator("body").inner_text(timeout=1000).split())
+            if body:
+                parts.append(f"text {body[:200]!r}")
+    except PlaywrightError as exc:  # the page is navigating or gone: say so rather than fail again
+        parts.append(f"(page not readable: {exc.message.splitlines()[0]})")
+    return ", ".join(parts)
+
+
+def _visible_texts(page: Page, selector: str, limit: int) -> list[str]:
+    texts: list[str] = []
+    for element in page.locator(selector).all()[:20]:
+        try:
+            if element.is_visible():
+                text = " ".join(element.inner_text(timeout=500).split())
+                if text and text not in texts:
+                    texts.append(text)
+        except PlaywrightError:
+            continue
+        if len(texts) >= limit:
+            break
+    return texts
+
+
+_SECRET_QUERY = re.compile(
+    r"([?&](?:code|state|nonce|id_token_hint|code_challenge|stateToken|access_token|id_token)=)[^&#]+"
+)
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for a report: codes, state, nonces and tokens replaced by their length."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + "<redacted>", url)
+
+
+class PageObject:
+    """A page a user sees. Subclasses name it and define what proves the browser is on it."""
+
+    name: ClassVar[str] = "page"
+
+    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+        self.page = page
+        self.timeout_ms = timeout_ms
+
+    def expect_loaded(self) -> None:
+        """Wait until the browser shows this page; fail naming the page expected and the page seen."""
+        try:
+            self._wait_until_loaded()
+        except (AssertionError, PlaywrightError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise WrongPageError(
+                f"expected the {self.name}, but the browser shows: {describe_page(self.page)} ({detail})"
+            ) from None
+
+    def _wait_until_loaded(self) -> None:
+        raise NotImplementedError

@@ -1,0 +1,136 @@
+"""Logto's sign-in experience: the pages and texts a real Logto 1.37 shows (logto-captures/)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, expect
+
+from e2e.pages.base import PageObject
+
+# Logto's English phrases (packages/phrases-experience), as captured.
+SIGN_IN_TITLE = "Sign in to your account"
+SSO_TITLE = "Single Sign-On"
+SSO_BUTTON = "Single Sign-On"
+SIGN_IN_BUTTON = "Sign in"
+SSO_ENABLED_HINT = "Single Sign-On is enabled for this account"
+SSO_EMAIL_DESCRIPTION = "Enter your enterprise email address"
+SSO_NOT_ENABLED = "Single Sign-On is not enabled for this email account."
+
+
+class _LogtoPage(PageObject):
+    path = "/"
+
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, timeout_ms)
+        self.endpoint = endpoint.rstrip("/")
+        # Logto shows server errors as toasts (a react-modal with role=toast, 3 s) and form errors inline.
+        self.toast = page.locator('[role="toast"]')
+        self.inline_error = page.locator('[role="alert"]')
+
+    def _url_pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.escape(self.endpoint + self.path) + r"(\?.*)?$")
+
+    def expect_toast(self, text: str) -> None:
+        expect(self.toast.filter(has_text=text).first).to_be_visible(timeout=self.timeout_ms)
+
+
+class LogtoSignInPage(_LogtoPage):
+    """/sign-in: the identifier form (or identifier + password when every method is password-only)."""
+
+    name = "Logto sign-in page"
+    path = "/sign-in"
+
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, endpoint, timeout_ms)
+        # No id, no placeholder, a label not tied to the input: the form field name is the stable handle.
+        self.identifier = page.locator('input[name="identifier"]')
+        self.password = page.locator('input[name="password"]')
+        self.submit = page.locator('button[type="submit"][name="submit"]')
+        self.sso_hint = page.get_by_text(SSO_ENABLED_HINT)
+        # "Use Single Sign-On": an <a> without href, so it has no link role.
+        self.use_sso_link = page.locator("a", has_text=re.compile(r"^\s*Single Sign-On\s*$"))
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        expect(self.page).to_have_title(SIGN_IN_TITLE, timeout=self.timeout_ms)
+        expect(self.identifier).to_be_visible(timeout=self.timeout_ms)
+
+    def type_email(self, email: str) -> None:
+        self.identifier.fill(email)
+
+    def expect_sso_detected(self) -> None:
+        """The 300 ms debounced domain lookup answered: the submit button now reads "Single Sign-On"."""
+        expect(self.submit).to_have_text(SSO_BUTTON, timeout=self.timeout_ms)
+        expect(self.sso_hint).to_be_visible(timeout=self.timeout_ms)
+
+    def sign_in_with_enterprise_sso(self, email: str) -> None:
+        """Type the email, wait for Logto to recognise its domain, submit: the browser leaves for the IdP.
+
+        A submit before the lookup answers does nothing in Logto, so waiting for the label is required.
+        """
+        self.type_email(email)
+        self.expect_sso_detected()
+        self.submit.click()
+
+    def expect_no_sso(self) -> None:
+        expect(self.submit).to_have_text(SIGN_IN_BUTTON, timeout=self.timeout_ms)
+        expect(self.sso_hint).to_have_count(0)
+
+    def open_single_sign_on(self) -> None:
+        self.use_sso_link.click()
+
+
+class LogtoSsoEmailPage(_LogtoPage):
+    """/single-sign-on/email: "Enter your enterprise email address"."""
+
+    name = "Logto single sign-on email page"
+    path = "/single-sign-on/email"
+
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, endpoint, timeout_ms)
+        self.identifier = page.locator('input[name="identifier"]')
+        self.submit = page.get_by_role("button", name=SSO_BUTTON, exact=True)
+        self.back = page.get_by_role("button", name="Back")
+        self.description = page.get_by_text(SSO_EMAIL_DESCRIPTION)
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        expect(self.page).to_have_title(SSO_TITLE, timeout=self.timeout_ms)
+        expect(self.description).to_be_visible(timeout=self.timeout_ms)
+
+    def continue_with_email(self, email: str) -> None:
+        self.identifier.fill(email)
+        self.submit.click()
+
+    def expect_not_enabled_error(self) -> None:
+        expect(self.inline_error.filter(has_text=SSO_NOT_ENABLED)).to_be_visible(timeout=self.timeout_ms)
+
+
+class LogtoSsoConnectorsPage(_LogtoPage):
+    """/single-sign-on/connectors: one "Continue with <displayName>" button per connector of the domain."""
+
+    name = "Logto SSO connector picker"
+    path = "/single-sign-on/connectors"
+
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, endpoint, timeout_ms)
+        self.connector_buttons = page.get_by_role("button", name=re.compile(r"Continue with "))
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        expect(self.page).to_have_title(SSO_TITLE, timeout=self.timeout_ms)
+        expect(self.connector_buttons.first).to_be_visible(timeout=self.timeout_ms)
+
+    def connector_names(self) -> list[str]:
+        return [re.sub(r"^.*Continue with ", "", t.strip()) for t in self.connector_buttons.all_inner_texts()]
+
+    def continue_with(self, display_name: str) -> None:
+        # The accessible name also holds the logo's alt text ("Okta Continue with Okta"): match the ending.
+        self.page.get_by_role("button", name=re.compile(rf"Continue with {re.escape(display_name)}$")).click()
+
+
+def is_logto_url(url: str, endpoint: str) -> bool:
+    a, b = urlsplit(url), urlsplit(endpoint)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)

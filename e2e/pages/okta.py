@@ -1,0 +1,132 @@
+"""Okta's hosted sign-in page: the real Sign-In Widget 7.x, Gen2 or Gen3, identifier-first or one-page.
+
+Only selectors that okta-captures/selectors.md proves on both generations are used, all in OktaWidget; the
+pages differ by their form heading ([data-se="o-form-head"]), which is also how a page knows it is shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from e2e.pages.base import PageObject
+
+IDENTIFY_HEADING = "Sign In"
+PASSWORD_HEADING = "Verify with your password"
+TOTP_HEADING = "Verify with Google Authenticator"
+
+# Messages the widget shows (its own English bundle, localised by i18n key).
+UNABLE_TO_SIGN_IN = "Unable to sign in"
+PASSWORD_INCORRECT = "Password is incorrect"
+USER_NOT_ASSIGNED = "User is not assigned to this application."
+TOTP_WRONG_CODE = "Your code doesn't match our records. Please try again."
+TOTP_REUSED_CODE = "Each code can only be used once. Please wait for a new code and try again."
+
+
+class OktaWidget:
+    """The widget's form, whichever generation renders it."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("#okta-sign-in")
+        self.heading = page.locator('[data-se="o-form-head"]')
+        self.username = page.locator('input[name="identifier"]')
+        self.password = page.locator('input[name="credentials.passcode"][type="password"]')
+        self.code = page.get_by_role("textbox", name="Enter code", exact=True)
+        self.submit = page.locator('input[data-type="save"], button[data-se="save"]')
+        # Gen2 keeps an empty role=alert container on every page: only a non-empty alert is an error.
+        self.form_error = page.locator('#okta-sign-in [role="alert"]').filter(has_text=re.compile(r"\S"))
+        self.field_error = page.locator('#okta-sign-in .o-form-input-error, #okta-sign-in [id$="-error"]')
+        self.back_to_sign_in = page.locator('[data-se="cancel"]')
+        # Gen3 also marks the Username input with data-se="identifier": take the read-only display only.
+        self.signed_in_user = page.locator('form [data-se="identifier"]:not(input)')
+
+    @property
+    def generation(self) -> str:
+        return "gen2" if self.page.locator('input[data-type="save"]').count() else "gen3"
+
+    def error_text(self) -> str:
+        return " ".join(self.form_error.first.inner_text().split())
+
+
+class _OktaWidgetPage(PageObject):
+    heading_text = ""
+
+    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, timeout_ms)
+        self.widget = OktaWidget(page)
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.widget.heading).to_have_text(self.heading_text, timeout=self.timeout_ms)
+
+    def expect_error(self, text: str) -> None:
+        expect(self.widget.form_error.filter(has_text=text).first).to_be_visible(timeout=self.timeout_ms)
+
+    def expect_field_error(self, text: str) -> None:
+        expect(self.widget.field_error.filter(has_text=text).first).to_be_visible(timeout=self.timeout_ms)
+
+    def back_to_sign_in(self) -> None:
+        self.widget.back_to_sign_in.click()
+
+
+class OktaIdentifyPage(_OktaWidgetPage):
+    """ "Sign In": Username, then Next (identifier-first) or Username + Password, then Sign in (one page)."""
+
+    name = "Okta sign-in page"
+    heading_text = IDENTIFY_HEADING
+
+    def is_one_page_layout(self) -> bool:
+        expect(self.widget.username).to_be_visible(timeout=self.timeout_ms)
+        return self.widget.password.is_visible()
+
+    def submit_username(self, username: str) -> None:
+        self.widget.username.fill(username)
+        self.widget.submit.click()
+
+    def sign_in(self, username: str, password: str) -> None:
+        """Sign in with either layout; on identifier-first this goes through "Verify with your password"."""
+        self.widget.username.fill(username)
+        if self.is_one_page_layout():
+            self.widget.password.fill(password)
+            self.widget.submit.click()
+            return
+        self.widget.submit.click()
+        password_page = OktaPasswordPage(self.page, self.timeout_ms)
+        password_page.expect_loaded()
+        password_page.verify(password)
+
+
+class OktaPasswordPage(_OktaWidgetPage):
+    name = "Okta password page"
+    heading_text = PASSWORD_HEADING
+
+    def verify(self, password: str) -> None:
+        self.widget.password.fill(password)
+        self.widget.submit.click()
+
+
+class OktaTotpPage(_OktaWidgetPage):
+    name = "Okta Google Authenticator page"
+    heading_text = TOTP_HEADING
+
+    def verify(self, code: str) -> None:
+        self.widget.code.fill(code)
+        self.widget.submit.click()
+
+
+class OktaErrorPage(PageObject):
+    """Okta's own HTML error page for /authorize requests it cannot redirect (bad client or redirect URI)."""
+
+    name = "Okta error page"
+
+    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, timeout_ms)
+        self.body = page.locator("body")
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.body).to_contain_text("Error Code:", timeout=self.timeout_ms)
+
+    def expect_error(self, code: str, description: str) -> None:
+        expect(self.body).to_contain_text(f"Error Code: {code}", timeout=self.timeout_ms)
+        expect(self.body).to_contain_text(description, timeout=self.timeout_ms)

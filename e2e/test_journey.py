@@ -1,0 +1,73 @@
+"""J1 and J2: the enterprise SSO journey end to end, and sign-out on both sides."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.fixtures.stack import Stack, TestUser
+from e2e.journey import SsoJourney
+
+pytestmark = pytest.mark.journey
+
+
+def test_j1_sign_in_via_email_domain_sso_creates_logto_user_with_okta_identity(
+    journey: SsoJourney, stack: Stack, first_time_user: TestUser
+) -> None:
+    session = journey.sign_in_with_enterprise_sso(first_time_user)
+
+    assert session["user"]["email"] == first_time_user.email
+    assert session["user"]["name"] == first_time_user.name
+    assert session["expires"]
+
+    id_token = journey.app.id_token()
+    if id_token is not None:  # the bundled sample app exposes the verified token's header and claims
+        assert id_token["header"]["alg"] == "ES384"
+        assert id_token["claims"]["iss"] == stack.logto_issuer
+        assert id_token["claims"]["aud"] == stack.journey.app_id
+        assert id_token["claims"]["nonce"] == id_token["nonce_sent"]
+        assert id_token["claims"]["email"] == first_time_user.email
+        assert id_token["claims"]["sub"] == session["user"]["sub"]
+
+    assert stack.logto_admin is not None
+    [logto_user] = stack.logto_admin.find_users_by_email(first_time_user.email)
+    details = stack.logto_admin.get_user(logto_user["id"], include_sso_identities=True)
+    assert details["primaryEmail"] == first_time_user.email
+    assert details["name"] == first_time_user.name
+    [identity] = details["ssoIdentities"]
+    assert identity["issuer"] == stack.okta_issuer
+    assert identity["ssoConnectorId"] == stack.journey.connector_id
+    if first_time_user.okta_user_id:
+        assert identity["identityId"] == first_time_user.okta_user_id
+
+
+def test_j2_sign_out_ends_app_and_logto_sessions_while_okta_session_lives_on(
+    journey: SsoJourney, stack: Stack, user: TestUser, page: Page
+) -> None:
+    journey.sign_in_with_enterprise_sso(user)
+
+    journey.sign_out()
+
+    assert journey.app.session() is None
+    page.goto(stack.app_url + "/protected")
+    expect(page).to_have_url(re.compile(re.escape(stack.app_url) + r"/api/auth/signin\?callbackUrl=(%2F|/)protected"))
+
+    # Logto's session is gone: signing in again shows Logto's sign-in page instead of returning silently.
+    journey.open_logto_sign_in()
+
+    # Okta's session outlives Logto's: after the email, Okta answers at once, without showing its widget.
+    okta_documents: list[int] = []
+    page.on(
+        "response",
+        lambda r: (
+            okta_documents.append(r.status)
+            if r.request.resource_type == "document" and r.url.startswith(stack.okta_issuer)
+            else None
+        ),
+    )
+    journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)
+    session = journey.expect_back_in_app_signed_in()
+    assert session["user"]["email"] == user.email
+    assert okta_documents and all(status in (302, 303) for status in okta_documents), okta_documents
