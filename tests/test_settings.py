@@ -1,0 +1,106 @@
+"""Settings: all embedded by default, real parties by URL, one clear error for a partial set, secrets masked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from e2e.fixtures.settings import Secret, SettingsError, load_settings
+
+REAL_LOGTO = {
+    "LOGTO_ENDPOINT": "https://abc123.logto.app",
+    "LOGTO_M2M_APP_ID": "m2m-id",
+    "LOGTO_M2M_APP_SECRET": "m2m-secret-value",
+}
+REAL_OKTA = {
+    "OKTA_ISSUER": "https://dev-1.okta.com",
+    "OKTA_API_TOKEN": "okta-token-value",
+    "E2E_SSO_EMAIL": "qa@example.com",
+    "E2E_OKTA_PASSWORD": "okta-password-value",
+}
+
+
+def problems_of(environ: dict[str, str]) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ, dotenv_path=None)
+    return caught.value.problems
+
+
+def test_nothing_set_means_all_embedded() -> None:
+    settings = load_settings({}, dotenv_path=None)
+    assert settings.all_embedded
+    assert settings.mode == "app=embedded, logto=embedded, okta=embedded"
+    assert settings.identity.sso_email == "alice@acme.test"
+    assert settings.timeout_ms == settings.embedded_timeout_ms
+
+
+def test_all_real_with_provisioning_credentials() -> None:
+    settings = load_settings({**REAL_LOGTO, **REAL_OKTA, "APP_BASE_URL": "http://localhost:3000/"}, dotenv_path=None)
+    assert settings.mode == "app=real, logto=real, okta=real"
+    assert settings.app_base_url == "http://localhost:3000"
+    assert settings.logto.management_api_resource == "https://abc123.logto.app/api"
+    assert settings.okta.can_provision
+    assert settings.identity.okta_username == "qa@example.com"
+    assert settings.timeout_ms == settings.live_timeout_ms
+
+
+def test_self_hosted_logto_defaults_to_the_oss_management_resource() -> None:
+    settings = load_settings({**REAL_LOGTO, "LOGTO_ENDPOINT": "http://127.0.0.1:3001"}, dotenv_path=None)
+    assert settings.logto.management_api_resource == "https://default.logto.app/api"
+    assert settings.okta is None  # real Logto + embedded Okta: pre-release verification of a Logto build
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"LOGTO_ENDPOINT": "https://t.logto.app"}, "LOGTO_ENDPOINT is set but no credentials"),
+        ({**REAL_LOGTO, "LOGTO_M2M_APP_SECRET": ""}, "LOGTO_M2M_APP_SECRET is required"),
+        ({**REAL_LOGTO, "LOGTO_APP_ID": "app"}, "LOGTO_APP_SECRET is required"),
+        ({"LOGTO_APP_ID": "app", "LOGTO_APP_SECRET": "s"}, "LOGTO_APP_ID is set but LOGTO_ENDPOINT is not"),
+        ({**REAL_LOGTO, "LOGTO_ENDPOINT": "abc.logto.app"}, "LOGTO_ENDPOINT must be an http(s) URL"),
+        ({**REAL_LOGTO, "LOGTO_ENDPOINT": "https://t.logto.app/oidc"}, "LOGTO_ENDPOINT must be a bare origin"),
+        ({**REAL_LOGTO, **REAL_OKTA, "OKTA_API_TOKEN": ""}, "OKTA_ISSUER is set but no credentials"),
+        ({**REAL_LOGTO, **REAL_OKTA, "OKTA_CLIENT_ID": "c"}, "OKTA_CLIENT_SECRET is required"),
+        ({**REAL_LOGTO, **REAL_OKTA, "E2E_OKTA_PASSWORD": ""}, "E2E_OKTA_PASSWORD is required"),
+        ({**REAL_LOGTO, **REAL_OKTA, "E2E_SSO_EMAIL": ""}, "E2E_SSO_EMAIL is required"),
+        ({**REAL_OKTA}, "OKTA_ISSUER needs a real Logto"),
+        ({"OKTA_API_TOKEN": "t"}, "OKTA_API_TOKEN is set but OKTA_ISSUER is not"),
+        ({"APP_BASE_URL": "http://localhost:3000"}, "APP_BASE_URL needs a real Logto"),
+        ({"E2E_SSO_EMAIL": "not-an-email"}, "E2E_SSO_EMAIL must be an email address"),
+        ({"E2E_OKTA_WIDGET": "gen4"}, "E2E_OKTA_WIDGET must be gen2 or gen3"),
+        ({"E2E_OKTA_LAYOUT": "two-page"}, "E2E_OKTA_LAYOUT must be identifier-first or one-page"),
+        ({"E2E_TIMEOUT_MS": "soon"}, "E2E_TIMEOUT_MS must be a positive number"),
+        ({"E2E_OKTA_TOTP_SECRET": "not base32!"}, "E2E_OKTA_TOTP_SECRET must be a base32 secret"),
+        (
+            {"LOGTO_ENDPOINT": "http://127.0.0.1:3001", "LOGTO_APP_ID": "a", "LOGTO_APP_SECRET": "s"},
+            "an embedded Okta needs a Logto SSO connector",
+        ),
+    ],
+)
+def test_each_missing_or_malformed_value_is_named(environ: dict[str, str], expected: str) -> None:
+    assert any(expected in problem for problem in problems_of(environ)), problems_of(environ)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    problems = problems_of({"LOGTO_ENDPOINT": "nope", "E2E_OKTA_WIDGET": "x", "E2E_OKTA_LAYOUT": "y"})
+    assert len(problems) == 3
+
+
+def test_secrets_never_show_in_repr_or_errors() -> None:
+    settings = load_settings({**REAL_LOGTO, **REAL_OKTA}, dotenv_path=None)
+    text = repr(settings) + str(settings)
+    for secret in ("m2m-secret-value", "okta-token-value", "okta-password-value"):
+        assert secret not in text
+    assert sorted(settings.secret_values()) == sorted(["m2m-secret-value", "okta-token-value", "okta-password-value"])
+    assert repr(Secret("x")) == "Secret('********')"
+    problems = problems_of({**REAL_LOGTO, **REAL_OKTA, "E2E_SSO_EMAIL": "bad"})
+    assert not any("okta-password-value" in p or "m2m-secret-value" in p for p in problems)
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("E2E_SSO_EMAIL=from-file@acme.test\nE2E_OKTA_WIDGET=gen3\n")
+    settings = load_settings({"E2E_SSO_EMAIL": "from-env@acme.test"}, dotenv_path=dotenv)
+    assert settings.identity.sso_email == "from-env@acme.test"
+    assert settings.okta_widget_generation == "gen3"
