@@ -17,13 +17,13 @@ def test_known_secrets_tokens_and_credentials_are_replaced() -> None:
             "fill value=Hunter2-Secret!",
             f"GET /oidc/session/end?id_token_hint={JWT}&client_id=abc",
             '{"credentials": {"passcode": "123456"}, "stateHandle": "x"}',
-            "grant_type=authorization_code&client_secret=s3cr3t&code_verifier=verif",
+            "grant_type=authorization_code&client_secret=s3cr3t&code_verifier=Verifier-Value-9",
             '{"name": "Authorization", "value": "Basic YWJjOmRlZg=="}',
             '{"name": "cookie", "value": "sample_app.session-token=abc.def"}',
         ]
     )
     scrubbed = scrub_text(text, ["Hunter2-Secret!"])
-    for leaked in ("Hunter2-Secret!", JWT, "123456", "s3cr3t", "verif", "YWJjOmRlZg==", "abc.def"):
+    for leaked in ("Hunter2-Secret!", JWT, "123456", "s3cr3t", "Verifier-Value-9", "YWJjOmRlZg==", "abc.def"):
         assert leaked not in scrubbed
     assert scrubbed.count(REDACTED) >= 7
     assert "client_id=abc" in scrubbed  # identifiers are not secrets
