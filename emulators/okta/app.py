@@ -1,0 +1,156 @@
+"""Assemble one emulated Okta org as a Starlette app (no module-level state: everything hangs off Org)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from emulators.common.clock import Clock
+from emulators.common.request_log import RequestLog, RequestLogMiddleware
+from emulators.okta import controls, idx, management, oauth, pages, seed
+from emulators.okta.config import OktaEmulatorConfig, check_widget
+from emulators.okta.keys import SigningKeys
+from emulators.okta.state import OrgState, Session, User, okta_id
+
+SESSION_COOKIE = "idx"
+
+
+@dataclass
+class Runtime:
+    """Settings that POST /_emulator/settings can change while the server runs."""
+
+    widget_generation: str
+    layout: str
+    rate_limit_per_minute: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"widget_generation": self.widget_generation, "layout": self.layout,
+                "rate_limit_per_minute": self.rate_limit_per_minute}
+
+
+class Org:
+    def __init__(self, config: OktaEmulatorConfig) -> None:
+        self.config = config
+        self.clock = Clock()
+        self.state = OrgState(self.clock)
+        self.keys = SigningKeys()
+        self.log = RequestLog()
+        self.runtime = Runtime(config.widget_generation, config.layout, config.rate_limit_per_minute)
+        self.idx = idx.IdxViews(self)
+        self.password_authenticator_id = okta_id("aut")
+        self.totp_authenticator_id = okta_id("aut")
+        self._cookie = URLSafeSerializer(secrets.token_urlsafe(32), salt="okta-idx-session")
+        self._secure = config.issuer.startswith("https://")
+        if config.seed_file:
+            seed.load_file(self.state, config.seed_file)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def reset(self) -> None:
+        self.state.reset()
+        self.log.clear()
+        self.clock.set_offset(0)
+        self.runtime = Runtime(self.config.widget_generation, self.config.layout, self.config.rate_limit_per_minute)
+        if self.config.seed_file:
+            seed.load_file(self.state, self.config.seed_file)
+
+    def clear_faults(self) -> None:
+        from emulators.okta.state import Faults
+
+        self.state.faults = Faults()
+
+    def password_enrollment_id(self, user: User) -> str:
+        return "lae" + user.id[3:]
+
+    # -- the idx session cookie ------------------------------------------------------------------------------
+    def session_id_from(self, request: Request) -> str | None:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return None
+        try:
+            value = self._cookie.loads(raw)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
+
+    def set_session_cookie(self, response: Response, session: Session, *, persistent: bool) -> None:
+        response.set_cookie(
+            SESSION_COOKIE, self._cookie.dumps(session.id), max_age=int(session.expires - self.now())
+            if persistent else None, path="/", httponly=True, secure=self._secure,
+            samesite="none" if self._secure else "lax",
+        )
+
+    def clear_session_cookie(self, response: Response) -> None:
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=self._secure,
+                               samesite="none" if self._secure else "lax")
+
+    # -- rate limiting (authorize) -------------------------------------------------------------------------------
+    def rate_limited(self, request: Request) -> Response | None:
+        limit = self.runtime.rate_limit_per_minute
+        if not limit:
+            return None
+        now = self.now()
+        window_start = int(now // 60) * 60
+        with self.state.lock:
+            self.state.rate_window = [t for t in self.state.rate_window if t >= window_start]
+            self.state.rate_window.append(now)
+            used = len(self.state.rate_window)
+        headers = {"X-Rate-Limit-Limit": str(limit), "X-Rate-Limit-Remaining": str(max(limit - used, 0)),
+                   "X-Rate-Limit-Reset": str(window_start + 60)}
+        if used <= limit:
+            return None
+        summary = "API call exceeded rate limit due to too many requests."
+        if "text/html" in request.headers.get("accept", ""):
+            response: Response = pages.error_page(self, 429, "E0000047", summary)
+        else:
+            response = JSONResponse({"errorCode": "E0000047", "errorSummary": summary, "errorLink": "E0000047",
+                                     "errorId": "oae" + secrets.token_urlsafe(16), "errorCauses": []},
+                                    status_code=429)
+        response.headers.update(headers)
+        return response
+
+
+class FaultMiddleware:
+    """Okta down (503) or slow, for every path outside /_emulator/."""
+
+    def __init__(self, app: ASGIApp, org: Org) -> None:
+        self.app = app
+        self.org = org
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/_emulator"):
+            faults = self.org.state.faults
+            if faults.slow_seconds > 0:
+                await asyncio.sleep(faults.slow_seconds)
+            if faults.down:
+                response = Response("Service Unavailable", status_code=503, media_type="text/plain",
+                                    headers={"Retry-After": "30"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(config: OktaEmulatorConfig) -> Starlette:
+    widget_dir = config.resolved_widget_dir
+    check_widget(widget_dir)
+    org = Org(config)
+    routes = [
+        *oauth.routes(), *idx.routes(), *management.routes(), *controls.routes(),
+        Mount(pages.WIDGET_PATH, app=StaticFiles(directory=widget_dir), name="widget"),
+    ]
+    app = Starlette(routes=routes)
+    app.state.org = org
+    app.add_middleware(FaultMiddleware, org=org)
+    app.add_middleware(RequestLogMiddleware, log=org.log)
+    return app
