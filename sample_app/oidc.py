@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.jose import JsonWebKey, JsonWebToken
-from authlib.jose.errors import BadSignatureError, DecodeError, ExpiredTokenError, InvalidClaimError, JoseError
-from authlib.oauth2 import OAuthError
-from authlib.oidc.core import CodeIDToken
+from authlib.integrations.base_client import OAuthError
+from authlib.oidc.core.util import create_half_hash
+from joserfc import jwt
+from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
 
 with warnings.catch_warnings():
     # Authlib 1.9 prefers a package named httpx2 and warns when it falls back to httpx, which is what we use.
@@ -144,12 +145,12 @@ class LogtoClient:
         header, claims = await self._verify_id_token(tokens["id_token"], pending.nonce, tokens.get("access_token"))
         return VerifiedSignIn(tokens=tokens, header=header, claims=claims)
 
-    async def _jwks_with_kid(self, kid: str | None) -> Any:
+    async def _jwks_with_kid(self, kid: str | None) -> KeySet:
         if self._jwks is None or (kid and kid not in {k.get("kid") for k in self._jwks["keys"]}):
             response = await self._http.get((await self.metadata())["jwks_uri"])
             response.raise_for_status()
             self._jwks = response.json()
-        return JsonWebKey.import_key_set(self._jwks)
+        return KeySet.import_key_set(self._jwks)
 
     async def _verify_id_token(
         self, id_token: str, nonce: str, access_token: str | None
@@ -159,28 +160,38 @@ class LogtoClient:
             raise CallbackError(
                 "invalid_id_token", f"ID token algorithm {header.get('alg')!r} is not allowed (expected ES384)."
             )
+        registry = jwt.JWTClaimsRegistry(
+            now=int(time.time()),
+            leeway=CLOCK_LEEWAY_SECONDS,
+            iss={"essential": True, "value": self.config.issuer},
+            aud={"essential": True, "value": self.config.app_id},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
+            nonce={"essential": True, "value": nonce},
+        )
         try:
             keys = await self._jwks_with_kid(header.get("kid"))
-            claims = JsonWebToken(ALLOWED_ID_TOKEN_ALGS).decode(
-                id_token,
-                keys,
-                claims_cls=CodeIDToken,
-                claims_options={
-                    "iss": {"essential": True, "value": self.config.issuer},
-                    "aud": {"essential": True, "value": self.config.app_id},
-                },
-                claims_params={"nonce": nonce, "client_id": self.config.app_id, "access_token": access_token},
-            )
-            claims.validate(now=int(time.time()), leeway=CLOCK_LEEWAY_SECONDS)
+            token = jwt.decode(id_token, keys, algorithms=ALLOWED_ID_TOKEN_ALGS)
+            registry.validate(token.claims)
         except BadSignatureError:
             raise CallbackError("invalid_id_token", "ID token signature verification failed.") from None
         except ExpiredTokenError:
             raise CallbackError("invalid_id_token", "ID token has expired.") from None
-        except InvalidClaimError as exc:
-            raise CallbackError("invalid_id_token", f"ID token claim {exc.claim_name!r} is invalid.") from None
-        except (DecodeError, JoseError, ValueError) as exc:
+        except ClaimError as exc:
+            raise CallbackError("invalid_id_token", f"ID token claim {exc.claim!r} is invalid or missing.") from None
+        except InvalidKeyIdError:
+            raise CallbackError(
+                "invalid_id_token", "ID token is signed with a key the issuer does not publish."
+            ) from None
+        except (JoseError, ValueError) as exc:
             raise CallbackError("invalid_id_token", f"ID token could not be verified: {exc}") from None
-        return header, dict(claims)
+        claims = dict(token.claims)
+        if access_token and "at_hash" in claims:
+            expected = create_half_hash(access_token, header["alg"]).decode()
+            if claims["at_hash"] != expected:
+                raise CallbackError("invalid_id_token", "ID token claim 'at_hash' does not match the access token.")
+        return header, claims
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
