@@ -14,8 +14,10 @@ install: python widget browser
 python: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "python: installing the packages of pyproject.toml into $(VENV) (log: $(VENV)/pip.log)"
+	@$(PY) -m pip install --disable-pip-version-check --upgrade pip > $(VENV)/pip.log 2>&1 \
+	  && $(PY) -m pip install --disable-pip-version-check -e '.[dev]' >> $(VENV)/pip.log 2>&1 \
+	  || { tail -30 $(VENV)/pip.log >&2; echo "python: pip install failed (see $(VENV)/pip.log)" >&2; exit 1; }
 	touch $@
 
 widget: $(WIDGET_DIR)/node_modules/.installed
