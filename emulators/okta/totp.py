@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import os
+
 import pyotp
 
 from emulators.okta.state import Factor
@@ -9,8 +12,16 @@ from emulators.okta.state import Factor
 STEP = 30
 
 
+class OktaTOTP(pyotp.TOTP):
+    """pyotp's TOTP for Okta's 16-character (80-bit) shared secrets: pyotp >= 2.10 refuses secrets under 112 bits
+    unless a subclass lowers the minimum. Codes are standard: 6 digits, 30 s, SHA-1."""
+
+    min_secret_length_bits = 80
+
+
 def new_secret() -> str:
-    return pyotp.random_base32(length=16)
+    """16 base32 characters, as Okta's activation object has them (keyLength 16)."""
+    return base64.b32encode(os.urandom(10)).decode()
 
 
 def match_step(factor: Factor, passcode: str, now: float, window: int) -> int | None:
@@ -18,7 +29,7 @@ def match_step(factor: Factor, passcode: str, now: float, window: int) -> int | 
     code = passcode.strip()
     if len(code) != 6 or not code.isdigit():
         return None
-    totp = pyotp.TOTP(factor.secret)
+    totp = OktaTOTP(factor.secret)
     current = int(now // STEP)
     for counter in sorted(range(current - window, current + window + 1), key=lambda c: abs(c - current)):
         if totp.at(counter * STEP) == code:
