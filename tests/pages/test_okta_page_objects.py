@@ -1,0 +1,170 @@
+"""The suite's Okta page objects drive the real Sign-In Widget, Gen2 and Gen3, identifier-first and one-page.
+
+Only the page objects of e2e/pages/okta.py are used here, so this proves their selectors on every variant the
+embedded Okta can show (and okta-captures/selectors.md proves the same selectors on the real widget).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from e2e.fixtures.okta_admin import OktaManagementClient
+from e2e.fixtures.totp import OktaTotp
+from e2e.pages.okta import (
+    PASSWORD_INCORRECT,
+    TOTP_REUSED_CODE,
+    UNABLE_TO_SIGN_IN,
+    USER_NOT_ASSIGNED,
+    OktaIdentifyPage,
+    OktaPasswordPage,
+    OktaTotpPage,
+)
+from emulators.common.server import ServerThread, bind_socket
+from emulators.okta import OktaEmulatorConfig, create_app
+
+VARIANTS = [(g, layout) for g in ("gen2", "gen3") for layout in ("identifier-first", "one-page")]
+
+
+@dataclass
+class Org:
+    issuer: str
+    admin: OktaManagementClient
+    app: dict
+    redirect_uri: str
+
+
+@pytest.fixture(scope="module")
+def org() -> Iterator[Org]:
+    """An embedded Okta with one OIDC app whose redirect URI is a tiny page on another site."""
+    callback_sock, callback_site = bind_socket("localhost", 0)
+    callback = ServerThread(
+        Starlette(routes=[Route("/cb", lambda r: PlainTextResponse("callback reached"))]),
+        callback_sock,
+        callback_site,
+        name="callback",
+    )
+    okta_sock, okta_site = bind_socket("[::1]", 0)
+    token = secrets.token_urlsafe(16)
+    okta = ServerThread(
+        create_app(OktaEmulatorConfig(issuer=okta_site.base_url, api_token=token)), okta_sock, okta_site, name="okta"
+    )
+    callback.start()
+    okta.start()
+    admin = OktaManagementClient(okta_site.base_url, token)
+    redirect_uri = f"{callback_site.base_url}/cb"
+    app = admin.create_oidc_web_app("page-objects", [redirect_uri])
+    yield Org(okta_site.base_url, admin, app, redirect_uri)
+    admin.close()
+    okta.stop()
+    callback.stop()
+
+
+@dataclass
+class OktaUser:
+    id: str
+    login: str
+    password: str
+
+
+def new_user(org: Org, *, assigned: bool = True) -> OktaUser:
+    login = f"u{secrets.token_hex(4)}@acme.test"
+    password = f"Pw-{secrets.token_urlsafe(10)}1!"
+    user = org.admin.create_user(login=login, email=login, first_name="Page", last_name="Object", password=password)
+    if assigned:
+        org.admin.assign_user_to_app(org.app["id"], user["id"])
+    return OktaUser(user["id"], login, password)
+
+
+def open_authorize(page: Page, org: Org, variant: tuple[str, str]) -> str:
+    generation, layout = variant
+    httpx.post(
+        f"{org.issuer}/_emulator/settings", json={"widget_generation": generation, "layout": layout}
+    ).raise_for_status()
+    state = secrets.token_urlsafe(8)
+    query = {
+        "client_id": org.app["credentials"]["oauthClient"]["client_id"],
+        "response_type": "code",
+        "redirect_uri": org.redirect_uri,
+        "scope": "openid profile email",
+        "state": state,
+        "nonce": secrets.token_hex(8),
+    }
+    page.goto(f"{org.issuer}/oauth2/v1/authorize?{urlencode(query)}")
+    return state
+
+
+def expect_code_at_redirect_uri(page: Page, org: Org, state: str) -> None:
+    expect(page).to_have_url(re.compile("^" + re.escape(org.redirect_uri) + r"\?"))
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["state"] == [state]
+    assert query["code"][0]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=["-".join(v) for v in VARIANTS])
+def test_sign_in_reaches_the_redirect_uri_with_a_code(page: Page, org: Org, variant: tuple[str, str]) -> None:
+    user = new_user(org)
+    state = open_authorize(page, org, variant)
+    identify = OktaIdentifyPage(page)
+    identify.expect_loaded()
+    assert identify.widget.generation == variant[0]
+    assert identify.is_one_page_layout() == (variant[1] == "one-page")
+    identify.sign_in(user.login, user.password)
+    expect_code_at_redirect_uri(page, org, state)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=["-".join(v) for v in VARIANTS])
+def test_wrong_password_shows_okta_message(page: Page, org: Org, variant: tuple[str, str]) -> None:
+    user = new_user(org)
+    open_authorize(page, org, variant)
+    identify = OktaIdentifyPage(page)
+    identify.expect_loaded()
+    if identify.is_one_page_layout():
+        identify.sign_in(user.login, "wrong-password")
+        identify.expect_error(UNABLE_TO_SIGN_IN)
+    else:
+        identify.submit_username(user.login)
+        password_page = OktaPasswordPage(page)
+        password_page.expect_loaded()
+        password_page.verify("wrong-password")
+        password_page.expect_error(PASSWORD_INCORRECT)
+
+
+@pytest.mark.parametrize("generation", ["gen2", "gen3"])
+def test_unassigned_user_is_told_inside_the_widget(page: Page, org: Org, generation: str) -> None:
+    user = new_user(org, assigned=False)
+    open_authorize(page, org, (generation, "identifier-first"))
+    identify = OktaIdentifyPage(page)
+    identify.expect_loaded()
+    identify.submit_username(user.login)
+    identify.expect_error(USER_NOT_ASSIGNED)
+
+
+@pytest.mark.parametrize("generation", ["gen2", "gen3"])
+def test_totp_challenge_accepts_a_fresh_code_and_rejects_a_reused_one(page: Page, org: Org, generation: str) -> None:
+    user = new_user(org)
+    factor_id, shared_secret = org.admin.enroll_totp_factor(user.id)
+    totp = OktaTotp(shared_secret)
+    assert len(shared_secret) == 16  # Okta's keyLength: 16 base32 characters
+    # Activate with the previous window's code, as Okta's own tests do, so the current code stays unused.
+    org.admin.activate_factor(user.id, factor_id, totp.at(time.time() - 30))
+
+    state = open_authorize(page, org, (generation, "identifier-first"))
+    OktaIdentifyPage(page).sign_in(user.login, user.password)
+    totp_page = OktaTotpPage(page)
+    totp_page.expect_loaded()
+    totp_page.verify(totp.at(time.time() - 30))  # already used for the activation
+    totp_page.expect_field_error(TOTP_REUSED_CODE)
+    totp_page.verify(totp.now())
+    expect_code_at_redirect_uri(page, org, state)
