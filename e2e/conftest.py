@@ -13,6 +13,32 @@ from e2e.fixtures.stack import Stack, TestUser, start_stack
 from e2e.journey import SsoJourney
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip scenarios that need an embedded party (fault injection, emulator controls) when it is real."""
+    try:
+        current = load_settings()
+    except SettingsError:
+        return  # the settings fixture reports it, before any browser starts
+    real = {party for party, is_real in _real_parties(current).items() if is_real}
+    for item in items:
+        marker = item.get_closest_marker("embedded_only")
+        if marker is None:
+            continue
+        needs = set(marker.args) or {"app", "logto", "okta"}
+        blocking = sorted(needs & real)
+        if blocking:
+            reason = marker.kwargs.get("reason", "needs the embedded emulators")
+            item.add_marker(pytest.mark.skip(reason=f"embedded-only ({reason}); real here: {', '.join(blocking)}"))
+
+
+def _real_parties(settings: Settings) -> dict[str, bool]:
+    return {
+        "app": settings.app_base_url is not None,
+        "logto": settings.logto is not None,
+        "okta": settings.okta is not None,
+    }
+
+
 @pytest.fixture(scope="session", autouse=True)
 def settings() -> Settings:
     """Validated once, before any browser starts (autouse session fixtures come first)."""
