@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
+from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.settings import Settings, SettingsError, load_settings
 from e2e.fixtures.stack import Stack, TestUser, start_stack
 from e2e.journey import SsoJourney
@@ -56,8 +57,16 @@ def stack(settings: Settings) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def user(stack: Stack) -> TestUser:
-    return stack.user
+def identities(stack: Stack) -> Iterator[IdentityFactory]:
+    factory = IdentityFactory(stack)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
+def user(identities: IdentityFactory) -> TestUser:
+    """This test's own person: a new Okta user (embedded Okta) or the configured one (real Okta)."""
+    return identities.new()
 
 
 @pytest.fixture
@@ -73,10 +82,9 @@ def journey(page: Page, stack: Stack, settings: Settings) -> SsoJourney:
 
 
 @pytest.fixture
-def first_time_user(stack: Stack, user: TestUser) -> TestUser:
-    """The test user with no Logto account yet, so the next sign-in is a just-in-time registration."""
+def first_time_user(user: TestUser, stack: Stack) -> TestUser:
+    """A person with no Logto account yet, so the next sign-in is a just-in-time registration."""
     if stack.logto_admin is None:
-        pytest.skip("needs Logto Management API credentials (LOGTO_M2M_APP_ID/SECRET) to remove the Logto user")
-    for existing in stack.logto_admin.find_users_by_email(user.email):
-        stack.logto_admin.delete_user(existing["id"])
+        pytest.skip("needs Logto Management API credentials (LOGTO_M2M_APP_ID/SECRET) to check the Logto user")
+    assert stack.logto_admin.find_users_by_email(user.email) == []
     return user
