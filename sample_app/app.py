@@ -69,7 +69,10 @@ def create_app(config: SampleAppConfig) -> Starlette:
 
     async def home(request: Request) -> Response:
         session, created = ensure_session(request)
-        response = page(request, "home.html", {"session": session})
+        # Authorization parameters on / go to the sign-in form, as Auth.js's signIn(provider, {}, params) would.
+        extra = {k: request.query_params[k] for k in PASSTHROUGH_AUTH_PARAMS if k in request.query_params}
+        action = str(httpx.URL("/api/auth/signin/logto", params=extra))
+        response = page(request, "home.html", {"session": session, "signin_action": action})
         return with_session_cookie(response, session) if created else response
 
     async def signin_page(request: Request) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from playwright.sync_api import Page, expect
 
@@ -23,8 +24,10 @@ class AppHomePage(PageObject):
         self.sign_out_button = page.get_by_role("button", name=SIGN_OUT).or_(page.get_by_role("link", name=SIGN_OUT))
         self.error_panel = page.locator('[data-testid="auth-error"]')
 
-    def open(self) -> AppHomePage:
-        self.page.goto(self.base_url + "/")
+    def open(self, auth_params: dict[str, str] | None = None) -> AppHomePage:
+        """Open /; auth_params (e.g. prompt=login) ride along to Logto, as Auth.js's signIn() params do."""
+        query = "?" + urlencode(auth_params) if auth_params else ""
+        self.page.goto(self.base_url + "/" + query)
         self.expect_loaded()
         return self
 
