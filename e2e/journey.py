@@ -40,9 +40,9 @@ class SsoJourney:
         self.okta_identify = OktaIdentifyPage(page, timeout_ms)
         self.okta_totp = OktaTotpPage(page, timeout_ms)
 
-    def open_logto_sign_in(self) -> LogtoSignInPage:
+    def open_logto_sign_in(self, auth_params: dict[str, str] | None = None) -> LogtoSignInPage:
         with hop(self.page, "app 'Sign In' → Logto sign-in page"):
-            self.app.open()
+            self.app.open(auth_params)
             self.app.click_sign_in()
             self.logto_sign_in.expect_loaded()
         return self.logto_sign_in
@@ -68,9 +68,11 @@ class SsoJourney:
             assert session is not None, "the app shows a signed-in page but /api/auth/session is null"
         return session
 
-    def sign_in_with_enterprise_sso(self, user: TestUser, totp_code: str | None = None) -> dict[str, Any]:
+    def sign_in_with_enterprise_sso(
+        self, user: TestUser, totp_code: str | None = None, auth_params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """App → Logto → (email domain) → Okta → Logto → app; returns the app's session JSON."""
-        self.open_logto_sign_in()
+        self.open_logto_sign_in(auth_params)
         self.continue_to_okta(user.email)
         self.sign_in_at_okta(user, totp_code)
         return self.expect_back_in_app_signed_in()
