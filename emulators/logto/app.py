@@ -1,0 +1,108 @@
+"""Assembles the emulated Logto tenant into one Starlette app."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from emulators.common.clock import Clock
+from emulators.common.request_log import RequestLog, RequestLogMiddleware
+
+from .broker import Broker
+from .config import LogtoEmulatorConfig
+from .controls import Controls
+from .errors import LogtoError
+from .experience import ExperienceApi
+from .keys import SigningKey
+from .management import ManagementApi
+from .oidc import OidcProvider
+from .pages import Pages
+from .state import Store
+from .web import CookieJar
+
+HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Origin-Agent-Cluster": "?1",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Download-Options": "noopen",
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Permitted-Cross-Domain-Policies": "none",
+    "X-XSS-Protection": "0",
+}
+
+
+class _SecurityHeaders:
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)  # type: ignore[operator]
+            return
+
+        async def wrapped(message):  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                for key, value in SECURITY_HEADERS.items():
+                    if key.lower().encode() not in present:
+                        headers.append((key.lower().encode(), value.encode()))
+                headers.append((b"logto-core-request-id", secrets.token_hex(8).encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, wrapped)  # type: ignore[operator]
+
+
+def create_app(config: LogtoEmulatorConfig) -> Starlette:
+    clock = Clock()
+    store = Store(config, clock)
+    if config.seed_file is not None:
+        store.load_seed_file(config.seed_file)
+    keys = SigningKey()
+    cookies = CookieJar(config.cookie_secret or secrets.token_urlsafe(32))
+    log = RequestLog()
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    broker = Broker(config, store)
+    oidc = OidcProvider(config, store, keys, cookies)
+    experience = ExperienceApi(store, oidc, broker)
+    management = ManagementApi(config, store, keys, broker)
+    pages = Pages(store, oidc, templates)
+    controls = Controls(store, log)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, LogtoError):
+            return exc.response()
+        return JSONResponse({"code": "unknown", "message": "Unknown error."}, status_code=500)
+
+    routes = [
+        *controls.routes(),
+        *oidc.routes(),
+        *experience.routes(),
+        *management.routes(),
+        *pages.routes(),
+        Mount("/assets", app=StaticFiles(directory=str(HERE / "static")), name="assets"),
+        Route("/{path:path}", pages.not_found, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_SecurityHeaders), Middleware(RequestLogMiddleware, log=log)],
+        exception_handlers={500: server_error, LogtoError: server_error},
+    )
+    app.state.templates = templates
+    app.state.config = config
+    app.state.store = store
+    app.state.keys = keys
+    app.state.log = log
+    app.state.clock = clock
+    return app

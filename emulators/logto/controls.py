@@ -1,0 +1,132 @@
+"""Emulator controls under /_emulator/ (not part of Logto's API)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from emulators.common.request_log import RequestLog
+
+from .oidc import CALLBACK_FAULTS, ID_TOKEN_FAULTS, TOKEN_FAULTS
+from .state import Store
+
+KNOWN_FAULTS = (
+    *ID_TOKEN_FAULTS,
+    *CALLBACK_FAULTS,
+    *TOKEN_FAULTS,
+    "upstream.unreachable",  # discovery of the upstream IdP fails (connector.invalid_config)
+    "upstream.token_unreachable",  # the code exchange with the upstream IdP fails (connector.authorization_failed)
+)
+
+
+class Controls:
+    def __init__(self, store: Store, log: RequestLog) -> None:
+        self.store = store
+        self.log = log
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/_emulator/health", self.health, methods=["GET"]),
+            Route("/_emulator/reset", self.reset, methods=["POST"]),
+            Route("/_emulator/seed", self.seed, methods=["POST"]),
+            Route("/_emulator/faults", self.list_faults, methods=["GET"]),
+            Route("/_emulator/faults", self.add_fault, methods=["POST"]),
+            Route("/_emulator/faults", self.clear_faults, methods=["DELETE"]),
+            Route("/_emulator/log", self.get_log, methods=["GET"]),
+            Route("/_emulator/log", self.clear_log, methods=["DELETE"]),
+            Route("/_emulator/clock", self.get_clock, methods=["GET"]),
+            Route("/_emulator/clock", self.set_clock, methods=["POST"]),
+            Route("/_emulator/state", self.state, methods=["GET"]),
+        ]
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "issuer": self.store.config.issuer})
+
+    async def reset(self, request: Request) -> Response:
+        """Back to the empty tenant (bootstrap M2M app and default sign-in experience); clears the log."""
+        self.store.reset()
+        self.log.clear()
+        self.store.clock.set_offset(0)
+        if self.store.config.seed_file is not None:
+            self.store.load_seed_file(self.store.config.seed_file)
+        return JSONResponse({"reset": True})
+
+    async def seed(self, request: Request) -> Response:
+        """Body: a seed document, or {"path": "<file>"}."""
+        try:
+            data: Any = json.loads(await request.body() or b"{}")
+            if isinstance(data, dict) and set(data) == {"path"}:
+                data = json.loads(Path(data["path"]).read_text())
+            if not isinstance(data, dict):
+                raise ValueError("seed must be a JSON object")
+            counts = self.store.load_seed(data)
+        except (ValueError, OSError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": "invalid_seed", "message": str(exc)}, status_code=400)
+        return JSONResponse({"loaded": counts})
+
+    async def list_faults(self, request: Request) -> Response:
+        return JSONResponse({"armed": self.store.faults, "known": list(KNOWN_FAULTS)})
+
+    async def add_fault(self, request: Request) -> Response:
+        """Body: {"fault": "<name>", "times": <n> | null}; times defaults to 1, null = until cleared."""
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            return JSONResponse({"error": "invalid_json"}, status_code=400)
+        name = body.get("fault") if isinstance(body, dict) else None
+        if name not in KNOWN_FAULTS:
+            return JSONResponse({"error": "unknown_fault", "known": list(KNOWN_FAULTS)}, status_code=400)
+        times = body.get("times", 1)
+        if times is not None and (not isinstance(times, int) or times < 1):
+            return JSONResponse({"error": "invalid_times"}, status_code=400)
+        with self.store.lock:
+            self.store.faults[name] = times
+        return JSONResponse({"armed": self.store.faults})
+
+    async def clear_faults(self, request: Request) -> Response:
+        with self.store.lock:
+            self.store.faults.clear()
+        return JSONResponse({"armed": {}})
+
+    async def get_log(self, request: Request) -> Response:
+        return JSONResponse(self.log.entries())
+
+    async def clear_log(self, request: Request) -> Response:
+        self.log.clear()
+        return Response(status_code=204)
+
+    async def get_clock(self, request: Request) -> Response:
+        return JSONResponse({"now": self.store.clock.now(), "offset": self.store.clock.offset})
+
+    async def set_clock(self, request: Request) -> Response:
+        """Body: {"advance": seconds} or {"offset": seconds}."""
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            return JSONResponse({"error": "invalid_json"}, status_code=400)
+        if isinstance(body.get("advance"), int | float):
+            self.store.clock.advance(body["advance"])
+        elif isinstance(body.get("offset"), int | float):
+            self.store.clock.set_offset(body["offset"])
+        else:
+            return JSONResponse({"error": "expected advance or offset"}, status_code=400)
+        return JSONResponse({"now": self.store.clock.now(), "offset": self.store.clock.offset})
+
+    async def state(self, request: Request) -> Response:
+        """A summary for debugging failed tests (no secrets)."""
+        return JSONResponse(
+            {
+                "applications": [{"id": a["id"], "name": a["name"], "type": a["type"]} for a in self.store.applications.values()],
+                "ssoConnectors": [{"id": c["id"], "connectorName": c["connectorName"], "domains": c["domains"]}
+                                  for c in self.store.connectors.values()],
+                "users": [{"id": u["id"], "primaryEmail": u["primaryEmail"]} for u in self.store.users.values()],
+                "sessions": len(self.store.sessions),
+                "interactions": len(self.store.interactions),
+                "faults": self.store.faults,
+            }
+        )  # fmt: skip
