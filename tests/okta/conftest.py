@@ -116,12 +116,21 @@ def provisioned(admin: OktaManagementClient, rp_server: str) -> Provisioned:
     )
 
 
-def enroll_totp(admin: OktaManagementClient, user_id: str) -> OktaTOTP:
+def enroll_totp(admin: OktaManagementClient, user_id: str, now: float | None = None) -> OktaTOTP:
     """Enrol and activate Google Authenticator with the previous window's code, so the current one stays free."""
     factor_id, secret = admin.enroll_totp_factor(user_id)
     totp = OktaTOTP(secret)
-    admin.activate_factor(user_id, factor_id, totp.at(time.time() - 30))
+    admin.activate_factor(user_id, factor_id, totp.at((time.time() if now is None else now) - 30))
     return totp
+
+
+def align_clock(base_url: str) -> float:
+    """Move the emulator's clock to just after a 30-s TOTP boundary (so a test's codes stay in one window);
+    returns the emulator's now."""
+    real = time.time()
+    target = (real // 30 + 1) * 30 + 0.5
+    httpx.post(base_url + "/_emulator/clock", json={"offset": target - real}).raise_for_status()
+    return target
 
 
 def query_of(url: str) -> dict[str, str]:

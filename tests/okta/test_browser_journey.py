@@ -9,14 +9,17 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from tests.okta.conftest import OktaServer, Provisioned, query_of
+from tests.okta.conftest import IdxDriver, OktaServer, Provisioned, align_clock, enroll_totp, query_of
 
 HEAD = '[data-se="o-form-head"]'
 SUBMIT = 'input[data-type="save"], button[data-se="save"]'
+USERNAME = 'input[name="identifier"]'
 PASSWORD_BOX = 'input[name="credentials.passcode"][type="password"]'
 ALERT = '#okta-sign-in [role="alert"]'
+FIELD_ERROR = "#okta-sign-in .o-form-input-error, #okta-sign-in [id$='-error']"
 
 VARIANTS = [
     pytest.param(("gen2", "identifier-first"), id="gen2-identifier-first"),
@@ -24,28 +27,30 @@ VARIANTS = [
     pytest.param(("gen2", "one-page"), id="gen2-one-page"),
     pytest.param(("gen3", "one-page"), id="gen3-one-page"),
 ]
+GENERATIONS = [pytest.param("gen2", id="gen2"), pytest.param("gen3", id="gen3")]
+
+
+def configure(okta: OktaServer, generation: str, layout: str) -> None:
+    httpx.post(okta.base_url + "/_emulator/settings",
+               json={"widget_generation": generation, "layout": layout}).raise_for_status()
 
 
 @pytest.fixture(params=VARIANTS)
 def variant(request: pytest.FixtureRequest, okta: OktaServer) -> tuple[str, str]:
-    generation, layout = request.param
-    httpx.post(
-        okta.base_url + "/_emulator/settings", json={"widget_generation": generation, "layout": layout}
-    ).raise_for_status()
-    return generation, layout
+    configure(okta, *request.param)
+    return request.param
+
+
+@pytest.fixture(params=GENERATIONS)
+def generation(request: pytest.FixtureRequest, okta: OktaServer) -> str:
+    configure(okta, request.param, "identifier-first")
+    return request.param
 
 
 def authorize_url(okta: OktaServer, p: Provisioned, **extra: str) -> tuple[str, str]:
     state = secrets.token_urlsafe(12)
-    params = {
-        "client_id": p.client_id,
-        "response_type": "code",
-        "scope": "openid profile email",
-        "redirect_uri": p.redirect_uri,
-        "state": state,
-        "nonce": secrets.token_urlsafe(12),
-        **extra,
-    }
+    params = {"client_id": p.client_id, "response_type": "code", "scope": "openid profile email",
+              "redirect_uri": p.redirect_uri, "state": state, "nonce": secrets.token_urlsafe(12), **extra}
     return f"{okta.base_url}/oauth2/v1/authorize?{urlencode(params)}", state
 
 
@@ -55,45 +60,175 @@ def error_text(page: Page) -> str:
     return " ".join(alert.inner_text().split())
 
 
+def submit(page: Page) -> None:
+    """Click submit until the widget sends its IDX request (Gen2 drops a submit made just after an error)."""
+    for _ in range(20):
+        try:
+            with page.expect_request(lambda r: "/idp/idx/" in r.url and r.method == "POST", timeout=500):
+                page.locator(SUBMIT).click()
+            return
+        except PlaywrightError:
+            continue
+    raise AssertionError("the widget sent no IDX request after 20 submits")
+
+
+def wait_for_callback(page: Page, p: Provisioned) -> dict[str, str]:
+    page.wait_for_url(re.compile(re.escape(p.redirect_uri) + r"\?"))
+    return query_of(page.url)
+
+
 def sign_in(page: Page, layout: str, login: str, password: str) -> None:
     expect(page.locator(HEAD)).to_have_text("Sign In")
-    page.locator('input[name="identifier"]').fill(login)
+    page.locator(USERNAME).fill(login)
     if layout == "one-page":
         page.locator(PASSWORD_BOX).fill(password)
-        page.locator(SUBMIT).click()
+        submit(page)
         return
-    page.locator(SUBMIT).click()
+    submit(page)
     expect(page.locator(HEAD)).to_have_text("Verify with your password")
     page.locator(PASSWORD_BOX).fill(password)
-    page.locator(SUBMIT).click()
+    submit(page)
 
 
+# -- journeys on all four variants ---------------------------------------------------------------------------------
 def test_happy_path_ends_at_redirect_uri_with_code_and_state(
-    page: Page, okta: OktaServer, provisioned: Provisioned, variant: tuple[str, str], rp_server: str
+    page: Page, okta: OktaServer, provisioned: Provisioned, variant: tuple[str, str]
 ) -> None:
     generation, layout = variant
-    requests_outside_loopback: list[str] = []
-    page.on(
-        "request",
-        lambda r: (
-            None
-            if re.match(r"https?://(127\.0\.0\.1|\[::1\]|localhost)[:/]", r.url)
-            else requests_outside_loopback.append(r.url)
-        ),
-    )
+    outside: list[str] = []
+    page.on("request", lambda r: None if re.match(r"(https?://(127\.0\.0\.1|\[::1\]|localhost)[:/])|data:", r.url)
+            else outside.append(r.url))
     url, state = authorize_url(okta, provisioned)
     page.goto(url)
     expect(page.locator("#okta-sign-in")).to_be_visible()
     submit_tag = "input" if generation == "gen2" else "button"
     expect(page.locator(f"#okta-sign-in {submit_tag}[type=submit]")).to_have_count(1)
     sign_in(page, layout, provisioned.login, provisioned.password)
-    page.wait_for_url(re.compile(re.escape(provisioned.redirect_uri) + r"\?"))
-    query = query_of(page.url)
-    assert query["state"] == state
-    assert query["code"]
-    assert requests_outside_loopback == []
-    # The idx session makes a second authorize silent.
+    query = wait_for_callback(page, provisioned)
+    assert query["state"] == state and query["code"]
+    assert outside == []
+    # the idx session makes a second authorize silent, prompt=login shows the page again
     url2, state2 = authorize_url(okta, provisioned)
     page.goto(url2)
-    page.wait_for_url(re.compile(re.escape(provisioned.redirect_uri) + r"\?"))
-    assert query_of(page.url)["state"] == state2
+    assert wait_for_callback(page, provisioned)["state"] == state2
+    url3, _ = authorize_url(okta, provisioned, prompt="login")
+    page.goto(url3)
+    expect(page.locator(HEAD)).to_have_text("Sign In")
+
+
+def test_wrong_password_then_right_one(page: Page, okta: OktaServer, provisioned: Provisioned,
+                                       variant: tuple[str, str]) -> None:
+    _, layout = variant
+    url, state = authorize_url(okta, provisioned)
+    page.goto(url)
+    sign_in(page, layout, provisioned.login, "Wrong-Passw0rd")
+    if layout == "one-page":
+        assert error_text(page) == "Unable to sign in"
+        page.locator(USERNAME).fill(provisioned.login)
+    else:
+        assert error_text(page) == "Password is incorrect"
+    page.locator(PASSWORD_BOX).fill(provisioned.password)
+    submit(page)
+    assert wait_for_callback(page, provisioned)["state"] == state
+
+
+def test_user_not_assigned_is_shown_in_the_widget(page: Page, okta: OktaServer, admin, provisioned: Provisioned,
+                                                  variant: tuple[str, str]) -> None:
+    _, layout = variant
+    admin.unassign_user_from_app(provisioned.client_id, provisioned.user["id"])
+    url, _ = authorize_url(okta, provisioned)
+    page.goto(url)
+    expect(page.locator(HEAD)).to_have_text("Sign In")
+    page.locator(USERNAME).fill(provisioned.login)
+    if layout == "one-page":
+        page.locator(PASSWORD_BOX).fill(provisioned.password)
+    submit(page)
+    assert error_text(page) == "User is not assigned to this application."
+    assert page.url.startswith(okta.base_url)
+
+
+# -- per generation ------------------------------------------------------------------------------------------------
+def test_totp_reused_and_wrong_codes_then_success(page: Page, okta: OktaServer, admin, provisioned: Provisioned,
+                                                  generation: str) -> None:
+    now = align_clock(okta.base_url)
+    totp = enroll_totp(admin, provisioned.user["id"], now)
+    url, state = authorize_url(okta, provisioned)
+    page.goto(url)
+    sign_in(page, "identifier-first", provisioned.login, provisioned.password)
+    expect(page.locator(HEAD)).to_have_text("Verify with Google Authenticator")
+    code_box = page.get_by_role("textbox", name="Enter code", exact=True)
+    code_box.fill(totp.at(now - 30))  # the activation code: already used
+    submit(page)
+    expect(page.locator(FIELD_ERROR)).to_contain_text(
+        "Each code can only be used once. Please wait for a new code and try again.")
+    code_box.fill("000000" if totp.at(now) != "000000" else "111111")
+    submit(page)
+    expect(page.locator(FIELD_ERROR)).to_contain_text("Your code doesn't match our records. Please try again.")
+    code_box.fill(totp.at(now))
+    submit(page)
+    assert wait_for_callback(page, provisioned)["state"] == state
+
+
+def test_back_to_sign_in(page: Page, okta: OktaServer, provisioned: Provisioned, generation: str) -> None:
+    url, _ = authorize_url(okta, provisioned)
+    page.goto(url)
+    expect(page.locator(HEAD)).to_have_text("Sign In")
+    page.locator(USERNAME).fill(provisioned.login)
+    submit(page)
+    expect(page.locator(HEAD)).to_have_text("Verify with your password")
+    expect(page.locator('form [data-se="identifier"]:not(input)')).to_contain_text(provisioned.login)
+    page.locator('[data-se="cancel"]').click()
+    expect(page.locator(HEAD)).to_have_text("Sign In")
+    expect(page.locator(USERNAME)).to_be_visible()
+
+
+def test_unknown_user(page: Page, okta: OktaServer, provisioned: Provisioned, generation: str) -> None:
+    url, _ = authorize_url(okta, provisioned)
+    page.goto(url)
+    expect(page.locator(HEAD)).to_have_text("Sign In")
+    page.locator(USERNAME).fill("nobody@acme.test")
+    submit(page)
+    assert error_text(page) == "Unable to sign in"
+
+
+def test_locked_user_sees_unable_to_sign_in(page: Page, okta: OktaServer, http: httpx.Client, admin,
+                                            provisioned: Provisioned, generation: str) -> None:
+    driver = IdxDriver(http)
+    driver.start("/oauth2/v1/authorize?" + urlencode({
+        "client_id": provisioned.client_id, "response_type": "code", "scope": "openid", "state": "s",
+        "redirect_uri": provisioned.redirect_uri}))
+    driver.identify(provisioned.login)
+    for attempt in range(10):
+        driver.answer(f"Wrong-{attempt}")
+    assert admin.find_user(provisioned.login)["status"] == "LOCKED_OUT"
+    url, _ = authorize_url(okta, provisioned)
+    page.goto(url)
+    sign_in(page, "identifier-first", provisioned.login, provisioned.password)
+    assert error_text(page) == "Unable to sign in"
+
+
+def test_login_hint_prefills_the_username(page: Page, okta: OktaServer, provisioned: Provisioned,
+                                          generation: str) -> None:
+    url, _ = authorize_url(okta, provisioned, login_hint=provisioned.login)
+    page.goto(url)
+    expect(page.locator(USERNAME)).to_have_value(provisioned.login)
+
+
+# -- pages that are not the widget -----------------------------------------------------------------------------------
+def test_unregistered_redirect_uri_shows_okta_error_page(page: Page, okta: OktaServer,
+                                                         provisioned: Provisioned) -> None:
+    url, _ = authorize_url(okta, provisioned, redirect_uri="http://127.0.0.1:1/evil")
+    response = page.goto(url)
+    assert response is not None and response.status == 400
+    expect(page.get_by_text("Error Code: invalid_request")).to_be_visible()
+    expect(page.get_by_text("must be a Login redirect URI in the client app settings")).to_be_visible()
+
+
+def test_rate_limit_page(page: Page, okta: OktaServer, provisioned: Provisioned) -> None:
+    httpx.post(okta.base_url + "/_emulator/settings", json={"rate_limit_per_minute": 1}).raise_for_status()
+    url, _ = authorize_url(okta, provisioned)
+    page.goto(url)
+    response = page.goto(url)
+    assert response is not None and response.status == 429
+    assert response.headers["x-rate-limit-limit"] == "1"
+    expect(page.get_by_text("E0000047")).to_be_visible()

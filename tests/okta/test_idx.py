@@ -1,0 +1,210 @@
+"""HTTP contract of the IDX calls the widget makes, answered from the org's state."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from tests.okta.conftest import (
+    ION,
+    IdxDriver,
+    OktaServer,
+    Provisioned,
+    authorize_params,
+    enroll_totp,
+    query_of,
+)
+
+
+def messages(body: dict) -> list[tuple[str, str]]:
+    return [(m["i18n"]["key"], m["message"]) for m in body.get("messages", {}).get("value", [])]
+
+
+def field_messages(body: dict) -> list[str]:
+    out = []
+    for remediation in body["remediation"]["value"]:
+        for field in remediation["value"]:
+            for sub in field.get("form", {}).get("value", []):
+                out += [m["i18n"]["key"] for m in sub.get("messages", {}).get("value", [])]
+    return out
+
+
+def remediation_names(body: dict) -> list[str]:
+    return [r["name"] for r in body.get("remediation", {}).get("value", [])]
+
+
+def layout(http: httpx.Client, name: str) -> None:
+    http.post("/_emulator/settings", json={"layout": name}).raise_for_status()
+
+
+@pytest.fixture
+def driver(http: httpx.Client, provisioned: Provisioned) -> IdxDriver:
+    d = IdxDriver(http)
+    d.authorize_url = "/oauth2/v1/authorize?" + urlencode(authorize_params(provisioned))  # type: ignore[attr-defined]
+    return d
+
+
+def test_introspect_identify_challenge_success(okta: OktaServer, driver: IdxDriver,
+                                               provisioned: Provisioned) -> None:
+    intro = driver.start(driver.authorize_url)
+    assert intro.status_code == 200
+    assert intro.headers["content-type"] == ION
+    body = intro.json()
+    assert body["version"] == "1.0.0" and body["intent"] == "LOGIN" and body["stateHandle"]
+    assert remediation_names(body) == ["identify"]
+    identify = body["remediation"]["value"][0]
+    assert identify["href"] == okta.base_url + "/idp/idx/identify"
+    assert [f["name"] for f in identify["value"]] == ["identifier", "rememberMe", "stateHandle"]
+    assert body["app"]["value"]["id"] == provisioned.client_id
+
+    response = driver.identify(provisioned.login)
+    assert response.status_code == 200 and response.headers["content-type"] == ION
+    body = response.json()
+    assert remediation_names(body) == ["challenge-authenticator", "select-authenticator-authenticate"]
+    assert body["currentAuthenticatorEnrollment"]["value"]["key"] == "okta_password"
+    assert body["user"]["value"]["identifier"] == provisioned.login
+
+    response = driver.answer(provisioned.password)
+    assert response.status_code == 200
+    success = response.json()["success"]
+    assert success["name"] == "success-redirect"
+    assert success["href"].startswith(okta.base_url + "/login/token/redirect?stateToken=")
+    final = driver.finish()
+    assert final.status_code == 302 and query_of(final.headers["location"])["code"]
+    # the state token is spent
+    again = driver.http.get(success["href"])
+    assert again.status_code == 403
+
+
+def test_one_page_layout_sends_the_password_with_the_username(http: httpx.Client, driver: IdxDriver,
+                                                              provisioned: Provisioned) -> None:
+    layout(http, "one-page")
+    body = driver.start(driver.authorize_url).json()
+    fields = [f["name"] for f in body["remediation"]["value"][0]["value"]]
+    assert fields == ["identifier", "credentials", "rememberMe", "stateHandle"]
+    assert body["currentAuthenticator"]["value"]["key"] == "okta_password"
+    wrong = driver.identify(provisioned.login, "Wrong-Passw0rd")
+    assert wrong.status_code == 401
+    assert messages(wrong.json()) == [("errors.E0000004", "Authentication failed")]
+    ok = driver.identify(provisioned.login, provisioned.password)
+    assert ok.status_code == 200 and "success" in ok.json()
+
+
+def test_unknown_user(http: httpx.Client, driver: IdxDriver) -> None:
+    driver.start(driver.authorize_url)
+    response = driver.identify("nobody@acme.test")
+    assert response.status_code == 200
+    assert messages(response.json()) == [("errors.E0000004", "Authentication failed")]
+    assert remediation_names(response.json()) == ["identify"]
+
+
+def test_unknown_user_message_variant(okta: OktaServer, driver: IdxDriver) -> None:
+    okta.org.config.unknown_user_behaviour = "message"
+    try:
+        driver.start(driver.authorize_url)
+        response = driver.identify("nobody@acme.test")
+    finally:
+        okta.org.config.unknown_user_behaviour = "error"
+    assert messages(response.json()) == [("idx.unknown.user", "There is no account with the Username "
+                                                              "nobody@acme.test.")]
+    assert response.json()["messages"]["value"][0]["class"] == "WARNING"
+
+
+def test_user_not_assigned(admin, driver: IdxDriver, provisioned: Provisioned) -> None:
+    admin.unassign_user_from_app(provisioned.client_id, provisioned.user["id"])
+    driver.start(driver.authorize_url)
+    response = driver.identify(provisioned.login)
+    assert response.status_code == 400
+    assert messages(response.json()) == [("idx.error.user.not.assigned.to.app",
+                                          "User is not assigned to this application.")]
+
+
+def test_wrong_password_then_lockout_after_10(okta: OktaServer, driver: IdxDriver, admin,
+                                              provisioned: Provisioned) -> None:
+    driver.start(driver.authorize_url)
+    driver.identify(provisioned.login)
+    for attempt in range(1, 10):
+        response = driver.answer(f"Wrong-{attempt}")
+        assert response.status_code == 403
+        assert messages(response.json()) == [("incorrectPassword", "Password is incorrect")]
+    response = driver.answer("Wrong-10")
+    assert response.status_code == 401
+    assert messages(response.json()) == [("errors.E0000004", "Authentication failed")]
+    assert admin.find_user(provisioned.login)["status"] == "LOCKED_OUT"
+    # even the right password cannot sign a locked user in, and the lockout stays hidden
+    assert messages(driver.answer(provisioned.password).json()) == [("errors.E0000004", "Authentication failed")]
+    admin.unlock_user(provisioned.user["id"])
+    assert "success" in driver.answer(provisioned.password).json()
+
+
+def test_cancel_goes_back_to_identify(driver: IdxDriver, provisioned: Provisioned) -> None:
+    driver.start(driver.authorize_url)
+    driver.identify(provisioned.login)
+    response = driver.post("/idp/idx/cancel", {})
+    assert response.status_code == 200 and remediation_names(response.json()) == ["identify"]
+    assert driver.identify(provisioned.login).status_code == 200
+
+
+def test_totp_challenge_wrong_reused_and_lock(okta: OktaServer, admin, driver: IdxDriver,
+                                              provisioned: Provisioned) -> None:
+    totp = enroll_totp(admin, provisioned.user["id"])
+    driver.start(driver.authorize_url)
+    driver.identify(provisioned.login)
+    response = driver.answer(provisioned.password)
+    body = response.json()
+    assert body["currentAuthenticatorEnrollment"]["value"]["key"] == "google_otp"
+    assert body["remediation"]["value"][0]["value"][0]["form"]["value"][0]["label"] == "Enter code"
+    # the code used for activation (previous window) counts as used
+    reused = driver.answer(totp.at(time.time() - 30))
+    assert reused.status_code == 403
+    assert field_messages(reused.json()) == ["authfactor.challenge.soft_token.used_passcode"]
+    wrong = driver.answer("000000" if totp.now() != "000000" else "111111")
+    assert wrong.status_code == 403
+    assert field_messages(wrong.json()) == ["authfactor.challenge.soft_token.invalid_passcode"]
+    ok = driver.answer(totp.now())
+    assert ok.status_code == 200 and "success" in ok.json()
+    final = driver.finish()
+    code = query_of(final.headers["location"])["code"]
+    token = driver.http.post("/oauth2/v1/token", auth=(provisioned.client_id, provisioned.client_secret),
+                             data={"grant_type": "authorization_code", "code": code,
+                                   "redirect_uri": provisioned.redirect_uri})
+    assert token.status_code == 200
+
+
+def test_five_wrong_codes_in_five_minutes_lock_the_factor(admin, driver: IdxDriver, provisioned: Provisioned) -> None:
+    totp = enroll_totp(admin, provisioned.user["id"])
+    driver.start(driver.authorize_url)
+    driver.identify(provisioned.login)
+    driver.answer(provisioned.password)
+    wrong = "000000" if totp.now() != "000000" else "111111"
+    for _ in range(5):
+        assert driver.answer(wrong).status_code == 403
+    locked = driver.answer(totp.now())
+    assert locked.status_code == 403
+    assert messages(locked.json()) == [("authfactor.challenge.suspended_factor",
+                                        "This factor is suspended for your account due to too many failed "
+                                        "attempts")]
+    now = driver.http.post("/_emulator/clock", json={"advance": 301}).json()["now"]
+    assert "success" in driver.answer(totp.at(now)).json()
+
+
+def test_expired_or_unknown_state(http: httpx.Client, driver: IdxDriver) -> None:
+    response = http.post("/idp/idx/introspect", json={"stateToken": "nope"},
+                         headers={"Content-Type": ION, "Accept": ION})
+    assert response.status_code == 401
+    assert messages(response.json()) == [("idx.session.expired", "You have been logged out due to inactivity. "
+                                                                 "Refresh or return to the sign in screen.")]
+    assert http.post("/idp/idx/identify", content=b"{bad json", headers={"Content-Type": "application/json"}
+                     ).status_code == 401
+    driver.start(driver.authorize_url)
+    http.post("/_emulator/clock", json={"advance": 3601})
+    assert driver.identify("x").status_code == 401
+
+
+def test_identify_with_a_blank_username(driver: IdxDriver) -> None:
+    driver.start(driver.authorize_url)
+    response = driver.identify("  ")
+    assert response.status_code == 400
