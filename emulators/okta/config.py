@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,13 @@ REQUIRED_WIDGET_FILES = (
 
 def check_widget(widget_dir: Path) -> None:
     missing = [name for name in REQUIRED_WIDGET_FILES if not (widget_dir / name).is_file()]
+    if missing and shutil.which("npm") is None:
+        raise WidgetNotInstalledError(
+            f"the Okta Sign-In Widget {WIDGET_VERSION} is not installed ({widget_dir / missing[0]} is missing) and "
+            "npm is not on PATH: install Node.js 18+ with npm (Debian/Ubuntu: `apt-get install nodejs npm`; "
+            "macOS: `brew install node`), then run `make widget` "
+            "(= `npm ci --prefix emulators/okta/widget --ignore-scripts --no-audit --no-fund`)."
+        )
     if missing:
         raise WidgetNotInstalledError(
             f"the Okta Sign-In Widget {WIDGET_VERSION} is not installed ({widget_dir / missing[0]} is missing). "

@@ -589,9 +589,15 @@ async def root(request: Request) -> Response:
     return pages.blank_page(request.app.state.org)
 
 
+async def favicon(request: Request) -> Response:
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
+
+
 def routes() -> list[Route]:
     return [
         Route("/", root, methods=["GET"]),
+        Route("/help/login", root, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/.well-known/openid-configuration", well_known, methods=["GET"]),
         Route("/.well-known/oauth-authorization-server", well_known, methods=["GET"]),
         Route("/oauth2/v1/authorize", authorize, methods=["GET", "POST"]),
