@@ -30,7 +30,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable  # noqa: E402
 from e2e.fixtures.settings import Secret, load_settings  # noqa: E402
-from e2e.fixtures.stack import TestUser, start_stack  # noqa: E402
+from e2e.fixtures.stack import SsoUser, start_stack  # noqa: E402
 from e2e.journey import SsoJourney  # noqa: E402
 
 
@@ -93,7 +93,7 @@ def main() -> int:
     stack = SimpleNamespace(
         app_url=info["app_url"], logto_endpoint=info["logto_endpoint"], okta_issuer=info["okta_issuer"]
     )
-    user = TestUser(email=info["email"], okta_username=info["okta_username"], password=Secret(info["password"]))
+    user = SsoUser(email=info["email"], okta_username=info["okta_username"], password=Secret(info["password"]))
     sign_ins: list[float] = []
     sign_outs: list[float] = []
     totals: list[float] = []

@@ -10,7 +10,7 @@ from playwright.sync_api import Page
 
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.settings import Settings, SettingsError, load_settings
-from e2e.fixtures.stack import Stack, TestUser, start_stack
+from e2e.fixtures.stack import SsoUser, Stack, start_stack
 from e2e.journey import SsoJourney
 
 
@@ -64,7 +64,7 @@ def identities(stack: Stack) -> Iterator[IdentityFactory]:
 
 
 @pytest.fixture
-def user(identities: IdentityFactory) -> TestUser:
+def user(identities: IdentityFactory) -> SsoUser:
     """This test's own person: a new Okta user (embedded Okta) or the configured one (real Okta)."""
     return identities.new()
 
@@ -82,7 +82,7 @@ def journey(page: Page, stack: Stack, settings: Settings) -> SsoJourney:
 
 
 @pytest.fixture
-def first_time_user(user: TestUser, stack: Stack) -> TestUser:
+def first_time_user(user: SsoUser, stack: Stack) -> SsoUser:
     """A person with no Logto account yet, so the next sign-in is a just-in-time registration."""
     if stack.logto_admin is None:
         pytest.skip("needs Logto Management API credentials (LOGTO_M2M_APP_ID/SECRET) to check the Logto user")

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from e2e.fixtures.stack import Stack, TestUser
+from e2e.fixtures.stack import SsoUser, Stack
 from e2e.pages.app import AppHomePage
 from e2e.pages.base import describe_page
 from e2e.pages.logto import LogtoSignInPage
@@ -53,7 +53,7 @@ class SsoJourney:
             self.okta_identify.expect_loaded()
         return self.okta_identify
 
-    def sign_in_at_okta(self, user: TestUser, totp_code: str | None = None) -> None:
+    def sign_in_at_okta(self, user: SsoUser, totp_code: str | None = None) -> None:
         with hop(self.page, "Okta sign-in widget"):
             self.okta_identify.sign_in(user.okta_username, user.password.get())
         if totp_code is not None:
@@ -69,7 +69,7 @@ class SsoJourney:
         return session
 
     def sign_in_with_enterprise_sso(
-        self, user: TestUser, totp_code: str | None = None, auth_params: dict[str, str] | None = None
+        self, user: SsoUser, totp_code: str | None = None, auth_params: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """App → Logto → (email domain) → Okta → Logto → app; returns the app's session JSON."""
         self.open_logto_sign_in(auth_params)

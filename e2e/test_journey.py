@@ -7,14 +7,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.fixtures.stack import Stack, TestUser
+from e2e.fixtures.stack import SsoUser, Stack
 from e2e.journey import SsoJourney
 
 pytestmark = pytest.mark.journey
 
 
 def test_j1_sign_in_via_email_domain_sso_creates_logto_user_with_okta_identity(
-    journey: SsoJourney, stack: Stack, first_time_user: TestUser
+    journey: SsoJourney, stack: Stack, first_time_user: SsoUser
 ) -> None:
     session = journey.sign_in_with_enterprise_sso(first_time_user)
 
@@ -44,7 +44,7 @@ def test_j1_sign_in_via_email_domain_sso_creates_logto_user_with_okta_identity(
 
 
 def test_j2_sign_out_ends_app_and_logto_sessions_while_okta_session_lives_on(
-    journey: SsoJourney, stack: Stack, user: TestUser, page: Page
+    journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
 ) -> None:
     journey.sign_in_with_enterprise_sso(user)
 
