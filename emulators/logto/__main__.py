@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     except PortInUseError as exc:
         print(exc, file=sys.stderr)
         return 2
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no delayed-ACK stalls on keep-alive
     config = LogtoEmulatorConfig(
         endpoint=args.endpoint or site.base_url,
         m2m_app_id=args.m2m_app_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import ssl
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,9 +41,10 @@ class Broker:
     def __init__(self, config: LogtoEmulatorConfig, store: Store) -> None:
         self.config = config
         self.store = store
+        self._ssl = ssl.create_default_context()  # loaded once: building one per request is slow
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self.config.upstream_timeout_seconds, follow_redirects=False)
+        return httpx.AsyncClient(timeout=self.config.upstream_timeout_seconds, follow_redirects=False, verify=self._ssl)
 
     # ---- discovery ---------------------------------------------------------------------------------
     async def fetch_discovery(self, connector_config: dict[str, Any], *, status: int = 400) -> dict[str, Any]:
