@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
+from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.settings import Settings, SettingsError, load_settings
 from e2e.fixtures.stack import SsoUser, Stack, start_stack
@@ -88,3 +89,29 @@ def first_time_user(user: SsoUser, stack: Stack) -> SsoUser:
         pytest.skip("needs Logto Management API credentials (LOGTO_M2M_APP_ID/SECRET) to check the Logto user")
     assert stack.logto_admin.find_users_by_email(user.email) == []
     return user
+
+
+@pytest.fixture
+def logto_controls(stack: Stack) -> Iterator[LogtoControls]:
+    """The embedded Logto's /_emulator/ controls; faults and clock are put back after the test."""
+    if "logto" not in stack.embedded:
+        pytest.skip("embedded-only: needs the Logto emulator's controls")
+    controls = LogtoControls(stack.logto_endpoint)
+    yield controls
+    controls.clear_faults()
+    controls.reset_clock()
+    controls.close()
+
+
+@pytest.fixture
+def okta_controls(stack: Stack) -> Iterator[OktaControls]:
+    """The embedded Okta's /_emulator/ controls; faults, clock and widget settings are put back after the test."""
+    if "okta" not in stack.embedded:
+        pytest.skip("embedded-only: needs the Okta emulator's controls")
+    controls = OktaControls(stack.okta_issuer)
+    before = controls.settings()
+    yield controls
+    controls.clear_faults()
+    controls.reset_clock()
+    controls.settings(**{k: before[k] for k in ("widget_generation", "layout", "rate_limit_per_minute") if k in before})
+    controls.close()
