@@ -82,6 +82,12 @@ class AppErrorPage(PageObject):
     def _wait_until_loaded(self) -> None:
         expect(self.panel).to_be_visible(timeout=self.timeout_ms)
 
+    def expect_error(self, code: str, description: str | re.Pattern[str]) -> None:
+        """The panel shows this error code and description (the callback's error, as the app reports it)."""
+        self.expect_loaded()
+        expect(self.code).to_have_text(code, timeout=self.timeout_ms)
+        expect(self.description).to_have_text(description, timeout=self.timeout_ms)
+
 
 class AppProtectedPage(PageObject):
     name = "app's protected page"

@@ -17,6 +17,11 @@ SIGN_IN_BUTTON = "Sign in"
 SSO_ENABLED_HINT = "Single Sign-On is enabled for this account"
 SSO_EMAIL_DESCRIPTION = "Enter your enterprise email address"
 SSO_NOT_ENABLED = "Single Sign-On is not enabled for this email account."
+INVALID_CREDENTIALS = "Incorrect account or password. Please check your input."
+# Server errors the SPA shows as toasts after the IdP callback (packages/phrases/src/locales/en/errors/*).
+CONNECTOR_WRONG_PARAMETERS = "The request is with wrong input parameter(s)."
+CONNECTOR_AUTHORIZATION_FAILED = "The user's authorization process is unsuccessful."
+CONNECTOR_INVALID_CONFIG = "The connector's config is invalid."
 
 
 class _LogtoPage(PageObject):
@@ -80,6 +85,16 @@ class LogtoSignInPage(_LogtoPage):
 
     def open_single_sign_on(self) -> None:
         self.use_sso_link.click()
+
+    def sign_in_with_password(self, identifier: str, password: str) -> None:
+        """Identifier and password on the first page (password is the primary method), then "Sign in"."""
+        self.type_email(identifier)
+        self.expect_no_sso()
+        self.password.fill(password)
+        self.submit.click()
+
+    def expect_inline_error(self, text: str) -> None:
+        expect(self.inline_error.filter(has_text=text).first).to_be_visible(timeout=self.timeout_ms)
 
 
 class LogtoSsoEmailPage(_LogtoPage):

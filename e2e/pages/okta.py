@@ -96,6 +96,26 @@ class OktaIdentifyPage(_OktaWidgetPage):
         password_page.expect_loaded()
         password_page.verify(password)
 
+    def sign_in_expecting_error(self, username: str, password: str) -> _OktaWidgetPage:
+        """Submit credentials Okta is expected to refuse; returns the page that shows Okta's error.
+
+        One page: the identify page. Identifier-first: the identify page when Okta refuses the username
+        (e.g. not assigned), otherwise "Verify with your password" after submitting the password there.
+        """
+        self.widget.username.fill(username)
+        if self.is_one_page_layout():
+            self.widget.password.fill(password)
+            self.widget.submit.click()
+            return self
+        self.widget.submit.click()
+        password_page = OktaPasswordPage(self.page, self.timeout_ms)
+        password_heading = self.widget.heading.filter(has_text=PASSWORD_HEADING)
+        expect(password_heading.or_(self.widget.form_error).first).to_be_visible(timeout=self.timeout_ms)
+        if not password_heading.is_visible():
+            return self
+        password_page.verify(password)
+        return password_page
+
 
 class OktaPasswordPage(_OktaWidgetPage):
     name = "Okta password page"
