@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
@@ -76,6 +77,17 @@ class SsoJourney:
         self.continue_to_okta(user.email)
         self.sign_in_at_okta(user, totp_code)
         return self.expect_back_in_app_signed_in()
+
+    def sign_in_on_the_okta_session(self, email: str, auth_params: dict[str, str] | None = None) -> dict[str, Any]:
+        """Sign in again while Okta's session lives: Okta answers at once and shows no page."""
+        self.open_logto_sign_in(auth_params)
+        with hop(self.page, "Logto: email domain → Single Sign-On → Okta (live session) → back"):
+            self.logto_sign_in.sign_in_with_enterprise_sso(email)
+        return self.expect_back_in_app_signed_in()
+
+    def forget_app_session(self) -> None:
+        """The app loses its session (its cookies are gone, as after expiry); Logto's and Okta's live on."""
+        self.page.context.clear_cookies(domain=urlsplit(self.stack.app_url).hostname)
 
     def sign_out(self) -> None:
         with hop(self.page, "app 'Sign Out' → Logto end-session → app, signed out"):
