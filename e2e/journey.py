@@ -13,6 +13,7 @@ from playwright.sync_api import Page
 from e2e.fixtures.stack import SsoUser, Stack
 from e2e.pages.app import AppHomePage
 from e2e.pages.base import describe_page
+from e2e.pages.blockers import blocking_reason
 from e2e.pages.logto import LogtoSignInPage
 from e2e.pages.okta import OktaIdentifyPage, OktaTotpPage
 
@@ -28,6 +29,11 @@ def hop(page: Page, name: str) -> Iterator[None]:
     except (AssertionError, PlaywrightError) as exc:
         if isinstance(exc, JourneyHopError):
             raise
+        blocked = blocking_reason(page)
+        if blocked:
+            raise JourneyHopError(
+                f"hop '{name}' stopped: {blocked}\n  the browser shows: {describe_page(page)}"
+            ) from exc
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise JourneyHopError(f"hop '{name}' failed: {reason}\n  the browser shows: {describe_page(page)}") from exc
 
