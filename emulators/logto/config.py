@@ -23,6 +23,9 @@ class LogtoEmulatorConfig:
     upstream_timeout_seconds: float = 10.0
     upstream_iat_tolerance_seconds: int = 600
     cookie_secret: str = ""  # random when empty
+    # Captured: a Traditional (confidential) app's refresh token is NOT rotated; public clients' are.
+    # Set True to rotate for every client (customClientMetadata.rotateRefreshToken=true does it per app).
+    rotate_confidential_refresh_tokens: bool = False
 
     @property
     def issuer(self) -> str:

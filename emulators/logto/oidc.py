@@ -399,9 +399,9 @@ class OidcProvider:
         if state is not None:
             pairs.append(("state", state))
         pairs.append(("iss", self.issuer))
-        return self._deliver(redirect_uri, mode, pairs)
+        return self._deliver(redirect_uri, mode, pairs, error=True)
 
-    def _deliver(self, redirect_uri: str, mode: str, pairs: list[tuple[str, str]]) -> Response:
+    def _deliver(self, redirect_uri: str, mode: str, pairs: list[tuple[str, str]], *, error: bool = False) -> Response:
         if mode == "form_post":
             inputs = "\n".join(f'<input type="hidden" name="{_esc(k)}" value="{_esc(v)}"/>' for k, v in pairs)
             page = (
@@ -411,7 +411,7 @@ class OidcProvider:
                 "    <noscript>\n      Your browser does not support JavaScript or you've disabled it.<br/>\n"
                 '      <button autofocus type="submit">Continue</button>\n    </noscript>\n  </form>\n</body>\n</html>'
             )
-            return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+            return HTMLResponse(page, status_code=400 if error else 200, headers={"Cache-Control": "no-store"})
         separator = "#" if mode == "fragment" else ("&" if "?" in redirect_uri else "?")
         return redirect(f"{redirect_uri}{separator}{urlencode(pairs)}")
 
@@ -710,7 +710,11 @@ class OidcProvider:
         user = self.store.users.get(record["account_id"])
         if user is None:
             raise invalid
-        rotate = app["type"] in ("SPA", "Native") or app["customClientMetadata"].get("rotateRefreshToken") is True
+        rotate = (
+            app["type"] in ("SPA", "Native")
+            or app["customClientMetadata"].get("rotateRefreshToken") is True
+            or self.config.rotate_confidential_refresh_tokens
+        )
         if rotate:
             record.setdefault("rotated_at", now)
             return self._token_response(app, user, record["scopes"], record["nonce"], record["grant_id"],

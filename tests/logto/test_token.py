@@ -204,3 +204,41 @@ def test_client_credentials_for_the_management_api(logto: LogtoHandle) -> None:
                                                        "Access-Control-Request-Method": "POST"})  # fmt: skip
         assert cors.status_code == 204
         assert cors.headers["access-control-allow-origin"] == "http://localhost:3999"
+
+
+def test_public_clients_need_pkce_and_rotate_refresh_tokens(logto: LogtoHandle) -> None:
+    create_password_user(logto)
+    with logto.admin() as admin:
+        spa = admin._request("POST", "/api/applications", json={
+            "name": "spa", "type": "SPA", "customClientMetadata": {"alwaysIssueRefreshToken": True},
+            "oidcClientMetadata": {"redirectUris": [REDIRECT_URI], "postLogoutRedirectUris": []}}).json()  # fmt: skip
+    app = WebApp(spa["id"], "")
+    with logto.http() as client:
+        from .flows import authorize
+
+        refused = authorize(client, app)
+        assert query_of(refused.headers["location"])["error"] == "invalid_request"
+        challenge = create_s256_code_challenge(VERIFIER)
+        callback = password_sign_in(client, app, scope="openid offline_access", code_challenge=challenge,
+                                    code_challenge_method="S256")  # fmt: skip
+        form = {"grant_type": "authorization_code", "code": query_of(callback)["code"], "client_id": app.id,
+                "code_verifier": VERIFIER, "redirect_uri": REDIRECT_URI}  # fmt: skip
+        first = client.post("/oidc/token", data=form).json()
+        refresh = {"grant_type": "refresh_token", "client_id": app.id, "refresh_token": first["refresh_token"]}
+        rotated = client.post("/oidc/token", data=refresh).json()
+        assert rotated["refresh_token"] != first["refresh_token"]
+        client.post("/_emulator/clock", json={"advance": 5})
+        reused = client.post("/oidc/token", data=refresh)
+        assert reused.json() == INVALID_GRANT
+        newest = client.post("/oidc/token", data={**refresh, "refresh_token": rotated["refresh_token"]})
+        assert newest.json() == INVALID_GRANT  # reuse revoked the whole grant
+
+
+def test_form_post_errors_are_an_auto_submitting_400_page(logto: LogtoHandle, app: WebApp) -> None:
+    from .flows import authorize
+
+    with logto.http() as client:
+        response = authorize(client, app, response_mode="form_post", prompt="none")
+    assert response.status_code == 400
+    assert "<title>Submitting Callback</title>" in response.text
+    assert 'name="error" value="login_required"' in response.text
