@@ -1,0 +1,94 @@
+"""Provision the real parties named by the settings, or remove what the suite created there.
+
+    python -m e2e.provision                 # idempotent: creates or reuses the e2e-sso objects, says which
+    python -m e2e.provision --teardown      # removes the e2e-sso objects and the test user's Logto account
+
+Needs management credentials: LOGTO_M2M_APP_ID/SECRET (Logto) and OKTA_API_TOKEN (Okta). Embedded parties
+need no provisioning from here: the suite provisions them itself at every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from e2e.fixtures.logto_admin import LogtoApiError, LogtoManagementClient
+from e2e.fixtures.okta_admin import OktaApiError, OktaManagementClient
+from e2e.fixtures.provisioning import OktaUserSpec, ProvisioningError, provision_journey, teardown
+from e2e.fixtures.settings import Settings, SettingsError, load_settings
+
+
+def clients(settings: Settings) -> tuple[LogtoManagementClient | None, OktaManagementClient | None]:
+    logto = okta = None
+    if settings.logto and settings.logto.can_provision:
+        logto = LogtoManagementClient(
+            settings.logto.endpoint,
+            settings.logto.m2m_app_id or "",
+            settings.logto.m2m_app_secret.get() if settings.logto.m2m_app_secret else "",
+            resource=settings.logto.management_api_resource,
+        )
+    if settings.okta and settings.okta.api_token:
+        okta = OktaManagementClient(settings.okta.issuer, settings.okta.api_token.get())
+    return logto, okta
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m e2e.provision", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--teardown", action="store_true", help="remove what the suite created")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logto, okta = clients(settings)
+    if logto is None:
+        print("nothing to do: provisioning needs a real Logto with LOGTO_M2M_APP_ID and LOGTO_M2M_APP_SECRET")
+        return 2
+    try:
+        if args.teardown:
+            removed = teardown(logto, okta, [settings.identity.sso_email])
+            print("\n".join(f"removed {r}" for r in removed) or "nothing of the suite's was found")
+            return 0
+        if settings.app_base_url is None:
+            print("note: the bundled sample app runs on a new port at every run; its Logto app is set then")
+        password = settings.identity.okta_password
+        journey = provision_journey(
+            logto,
+            okta,
+            app_base_url=settings.app_base_url or "http://localhost:3000",
+            logto_endpoint=settings.logto.endpoint if settings.logto else "",
+            okta_issuer=settings.okta.issuer if settings.okta else "",
+            sso_domain=settings.identity.sso_domain,
+            user=OktaUserSpec(
+                login=settings.identity.okta_username,
+                email=settings.identity.sso_email,
+                first_name="E2E",
+                last_name="SSO Tester",
+                password=password.get(),
+            )
+            if okta and password
+            else None,
+            given_app=(settings.logto.app_id, settings.logto.app_secret.get())
+            if settings.logto and settings.logto.app_id and settings.logto.app_secret
+            else None,
+        )
+    except (ProvisioningError, LogtoApiError, OktaApiError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for client in (logto, okta):
+            if client is not None:
+                client.close()
+    print(f"Logto app: {journey.app_id}")
+    print(f"Logto SSO connector: {journey.connector_id or '(none: no Okta API token)'}")
+    if journey.okta_app_id:
+        print(f"Okta app: {journey.okta_app_id} (client id {journey.okta_client_id})")
+    if journey.okta_user_id:
+        print(f"Okta user: {journey.okta_user_id}")
+    print("\n".join(f"created {c}" for c in journey.created) or "everything existed already: reused")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
