@@ -133,6 +133,11 @@ def align_clock(base_url: str) -> float:
     return target
 
 
+def hold_clock(base_url: str, at: float) -> None:
+    """Set the emulator's clock back to `at` (a test's codes were computed for that moment)."""
+    httpx.post(base_url + "/_emulator/clock", json={"offset": at - time.time()}).raise_for_status()
+
+
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
