@@ -1,0 +1,452 @@
+"""S1-S13: attacks on the journey, each refused by the party under attack with a clear message and no session.
+
+Where the app is the party under attack (S1, S2, S4-S8, S12), Logto (the emulator) is made to misbehave and the
+test proves that the app's own checks refuse what it was sent. Attacks no browser can produce (code replay at
+the token endpoint, PKCE, credentials sent twice) are crafted requests against the real endpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Page, Request, Route, expect
+
+from e2e.fixtures.controls import LogtoControls, OktaControls
+from e2e.fixtures.provisioning import OKTA_APP_LABEL
+from e2e.fixtures.stack import SsoUser, Stack
+from e2e.journey import SsoJourney
+from e2e.pages.app import AppErrorPage
+
+pytestmark = pytest.mark.attack
+
+ATTACKER = "https://attacker.example"
+# Okta's text (reference/okta.md §4; captured in the Okta emulator's oauth.py).
+OKTA_MULTIPLE_CREDENTIALS = (
+    "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization "
+    "header, credentials in the post body, or a client_assertion in the post body."
+)
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------
+def app_error(journey: SsoJourney) -> AppErrorPage:
+    return AppErrorPage(journey.page, journey.stack.app_url, journey.logto_sign_in.timeout_ms)
+
+
+def sign_in_to_app_callback(journey: SsoJourney, user: SsoUser, *, logto_session: bool) -> None:
+    """Start a sign-in at the app and go as far as the app's callback (through Okta unless Logto remembers us)."""
+    if logto_session:
+        journey.app.open()
+        journey.app.click_sign_in()
+        return
+    journey.open_logto_sign_in()
+    journey.continue_to_okta(user.email)
+    journey.sign_in_at_okta(user)
+
+
+def expect_app_refuses(journey: SsoJourney, code: str, description: str | re.Pattern[str]) -> None:
+    app_error(journey).expect_error(code, description)
+    assert journey.app.session() is None, "the app created a session from a callback it should have refused"
+
+
+def logto_token_statuses(logto_controls: LogtoControls) -> list[int]:
+    return [e["status"] for e in logto_controls.log() if e["method"] == "POST" and e["path"] == "/oidc/token"]
+
+
+def discovery(stack: Stack) -> dict[str, Any]:
+    response = httpx.get(f"{stack.logto_issuer}/.well-known/openid-configuration", timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def app_redirect_uri(stack: Stack) -> str:
+    return f"{stack.app_url}/api/auth/callback/logto"
+
+
+@contextmanager
+def app_callback_captured(page: Page, stack: Stack) -> Iterator[dict[str, str]]:
+    """The app's callback is answered by the test, so a code delivered by form_post stays unused.
+
+    response_mode=form_post makes Logto's answer a form the page submits: a request of its own, which
+    Playwright can route (it does not route redirects).
+    """
+    captured: dict[str, str] = {}
+
+    def handle(route: Route) -> None:
+        captured.update(parse_qsl(route.request.post_data or ""))
+        route.fulfill(status=200, content_type="text/html", body="<title>captured</title>")
+
+    pattern = re.compile("^" + re.escape(app_redirect_uri(stack)))
+    page.route(pattern, handle)
+    try:
+        yield captured
+    finally:
+        page.unroute(pattern, handle)
+
+
+def authorize_in_browser(
+    journey: SsoJourney, stack: Stack, metadata: dict[str, Any], params: dict[str, str], user: SsoUser | None
+) -> dict[str, str]:
+    """Our own authorization request as the app's client; returns what Logto posts to the app's callback.
+
+    With a user, the browser signs in (Logto sign-in page → Okta); without, Logto must answer at once.
+    """
+    assert stack.journey is not None
+    query = {
+        "client_id": stack.journey.app_id,
+        "redirect_uri": app_redirect_uri(stack),
+        "response_type": "code",
+        "response_mode": "form_post",
+        **params,
+    }
+    with app_callback_captured(journey.page, stack) as captured:
+        journey.page.goto(f"{metadata['authorization_endpoint']}?{urlencode(query)}")
+        if user is not None:
+            journey.logto_sign_in.expect_loaded()
+            journey.continue_to_okta(user.email)
+            journey.sign_in_at_okta(user)
+        expect(journey.page).to_have_title("captured")
+    return captured
+
+
+def exchange_code(stack: Stack, metadata: dict[str, Any], code: str, verifier: str | None) -> httpx.Response:
+    assert stack.journey is not None
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": app_redirect_uri(stack)}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return httpx.post(
+        metadata["token_endpoint"], data=data, auth=(stack.journey.app_id, stack.journey.app_secret), timeout=10
+    )
+
+
+def logto_session_alive(journey: SsoJourney, stack: Stack, metadata: dict[str, Any]) -> bool:
+    """prompt=none: Logto issues a code only while the browser's Logto session lives."""
+    answer = authorize_in_browser(
+        journey, stack, metadata, {"scope": "openid", "state": secrets.token_urlsafe(12), "prompt": "none"}, None
+    )
+    assert "code" in answer or answer.get("error") == "login_required", answer
+    return "code" in answer
+
+
+def needs_app_client(stack: Stack) -> None:
+    if stack.journey is None:
+        pytest.skip("needs the app's Logto client id and secret (provisioned, or LOGTO_APP_ID/SECRET)")
+
+
+# ---- the app's callback checks -------------------------------------------------------------------------------
+@pytest.mark.embedded_only("logto", reason="Logto must be made to return a wrong or missing state")
+def test_s1_state_mismatch_is_refused_by_the_app_before_any_code_exchange(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    logto_controls.arm("callback.wrong_state")
+    logto_controls.clear_log()
+    sign_in_to_app_callback(journey, user, logto_session=False)
+    expect_app_refuses(journey, "invalid_state", "The state returned to the app does not match the one it sent.")
+
+    logto_controls.arm("callback.drop_state")
+    sign_in_to_app_callback(journey, user, logto_session=True)
+    expect_app_refuses(journey, "invalid_state", "The state returned to the app does not match the one it sent.")
+
+    # The app stopped at the state: the codes it was sent were never redeemed.
+    assert logto_token_statuses(logto_controls) == []
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to put a wrong nonce into the ID token")
+def test_s2_nonce_mismatch_in_id_token_is_refused_by_the_app(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    logto_controls.arm("id_token.wrong_nonce")
+    logto_controls.clear_log()
+    sign_in_to_app_callback(journey, user, logto_session=False)
+
+    expect_app_refuses(journey, "invalid_id_token", "ID token claim 'nonce' is invalid or missing.")
+    assert logto_token_statuses(logto_controls) == [200]  # Logto issued it; the app refused it
+
+
+def test_s3_replayed_code_is_refused_and_revokes_what_it_bought(
+    journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
+) -> None:
+    needs_app_client(stack)
+    metadata = discovery(stack)
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(16)
+    params = {"scope": "openid profile email", "state": state, "nonce": secrets.token_urlsafe(16)}
+    answer = authorize_in_browser(
+        journey, stack, metadata, {**params, "code_challenge": challenge, "code_challenge_method": "S256"}, user
+    )
+    assert answer.get("state") == state and answer.get("code"), answer
+
+    first = exchange_code(stack, metadata, answer["code"], verifier)
+    assert first.status_code == 200, first.text
+    access_token = first.json()["access_token"]
+    userinfo = metadata["userinfo_endpoint"]
+    assert httpx.get(userinfo, headers={"Authorization": f"Bearer {access_token}"}, timeout=10).status_code == 200
+
+    replay = exchange_code(stack, metadata, answer["code"], verifier)
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_grant"
+    # oidc-provider treats a replay as a stolen code: the tokens of the first exchange are revoked.
+    assert httpx.get(userinfo, headers={"Authorization": f"Bearer {access_token}"}, timeout=10).status_code == 401
+
+    # Replayed into the app's callback, the code meets no sign-in in progress and gives no session.
+    page.goto(f"{app_redirect_uri(stack)}?{urlencode({'code': answer['code'], 'state': state})}")
+    expect_app_refuses(journey, "invalid_state", "No sign-in is in progress in this browser.")
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to sign an ID token with a broken signature")
+def test_s4_tampered_id_token_signature_is_refused_by_the_app(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    logto_controls.arm("id_token.tampered_signature")
+    logto_controls.clear_log()
+    sign_in_to_app_callback(journey, user, logto_session=False)
+
+    expect_app_refuses(journey, "invalid_id_token", "ID token signature verification failed.")
+    assert logto_token_statuses(logto_controls) == [200]
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to issue alg=none and HS256-confused ID tokens")
+def test_s5_alg_none_and_hs256_confusion_are_refused_by_the_app(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    logto_controls.arm("id_token.alg_none")
+    sign_in_to_app_callback(journey, user, logto_session=False)
+    expect_app_refuses(journey, "invalid_id_token", "ID token algorithm 'none' is not allowed (expected ES384).")
+
+    # HS256 keyed with Logto's public key: accepted by any verifier that lets the token pick the algorithm.
+    logto_controls.arm("id_token.hs256_confusion")
+    sign_in_to_app_callback(journey, user, logto_session=True)
+    expect_app_refuses(journey, "invalid_id_token", "ID token algorithm 'HS256' is not allowed (expected ES384).")
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to issue tokens with a wrong iss or aud")
+def test_s6_wrong_issuer_or_audience_is_refused_by_the_app(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    logto_controls.arm("id_token.wrong_issuer")
+    sign_in_to_app_callback(journey, user, logto_session=False)
+    expect_app_refuses(journey, "invalid_id_token", "ID token claim 'iss' is invalid or missing.")
+
+    logto_controls.arm("id_token.wrong_audience")
+    sign_in_to_app_callback(journey, user, logto_session=True)
+    expect_app_refuses(journey, "invalid_id_token", "ID token claim 'aud' is invalid or missing.")
+
+    # RFC 9207 mix-up defence: the iss on the callback itself names another issuer.
+    logto_controls.arm("callback.wrong_iss")
+    sign_in_to_app_callback(journey, user, logto_session=True)
+    expect_app_refuses(journey, "invalid_issuer", "The callback came from issuer 'https://attacker.example/oidc'.")
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to issue expired and future-dated ID tokens")
+def test_s7_expired_or_clock_skewed_id_token_is_refused_by_the_app(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    logto_controls.arm("id_token.expired")
+    sign_in_to_app_callback(journey, user, logto_session=False)
+    expect_app_refuses(journey, "invalid_id_token", "ID token has expired.")
+
+    # Issued an hour in the future: far beyond the app's 60 s leeway for clock skew.
+    logto_controls.arm("id_token.iat_future")
+    sign_in_to_app_callback(journey, user, logto_session=True)
+    expect_app_refuses(journey, "invalid_id_token", "ID token claim 'iat' is invalid or missing.")
+
+
+def test_s8_callback_url_to_another_site_does_not_redirect_there_after_sign_in(
+    journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
+) -> None:
+    app_origin = urlsplit(stack.app_url)[:2]
+    attacker_requests: list[str] = []
+    page.on(
+        "request", lambda r: attacker_requests.append(r.url) if urlsplit(r.url).hostname == "attacker.example" else None
+    )
+
+    variants = (f"{ATTACKER}/steal", "//attacker.example/steal", "/\\attacker.example/steal", "https:attacker.example")
+    for index, target in enumerate(variants):
+        page.goto(f"{stack.app_url}/api/auth/signin?{urlencode({'callbackUrl': target})}")
+        with page.expect_response(lambda r: r.url.startswith(app_redirect_uri(stack))) as callback:
+            journey.app.click_sign_in()
+            if index == 0:  # later sign-ins ride on the Logto session
+                journey.logto_sign_in.expect_loaded()
+                journey.continue_to_okta(user.email)
+                journey.sign_in_at_okta(user)
+        location = callback.value.headers.get("location", "")
+        assert callback.value.status in (302, 303), callback.value.status
+        landing = urljoin(stack.app_url + "/", location)
+        assert urlsplit(landing)[:2] == app_origin, f"callbackUrl {target!r}: the app sends the user to {landing}"
+        expect(page).to_have_url(landing)
+        assert journey.app.session() is not None
+
+    assert attacker_requests == []
+
+
+# ---- sign-out ------------------------------------------------------------------------------------------------
+def test_s9_cross_site_sign_out_is_refused_by_app_and_logto(
+    journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
+) -> None:
+    needs_app_client(stack)
+    journey.sign_in_with_enterprise_sso(user)
+    metadata = discovery(stack)
+
+    # A page on another site auto-submits the app's sign-out form: no CSRF token, no sign-out.
+    def attacker_page(route: Route) -> None:
+        route.fulfill(
+            status=200,
+            content_type="text/html",
+            body=(
+                f'<title>free prizes</title><form method="post" action="{stack.app_url}/api/auth/signout">'
+                '<input type="hidden" name="csrfToken" value="guessed"></form>'
+                "<script>document.forms[0].submit()</script>"
+            ),
+        )
+
+    page.route(f"{ATTACKER}/**", attacker_page)
+    page.goto(f"{ATTACKER}/prize")
+    app_error(journey).expect_error("MissingCSRF", "The sign-out request lacks a valid CSRF token.")
+    # Same-site, with the session cookie but a guessed token: refused too.
+    forged = page.request.post(f"{stack.app_url}/api/auth/signout", form={"csrfToken": "guessed"})
+    assert forged.status == 403
+    assert journey.app.session() is not None, "a forged sign-out ended the app session"
+
+    # Logto's end-session confirmation needs the xsrf value of its own sign-out form.
+    confirm = page.request.post(
+        f"{stack.logto_issuer}/session/end/confirm", form={"xsrf": secrets.token_hex(32), "logout": "yes"}
+    )
+    assert confirm.status == 400
+    assert confirm.json()["error_description"] == "could not find logout details"
+    assert logto_session_alive(journey, stack, metadata)
+
+
+def test_s10_unregistered_post_logout_redirect_uri_is_refused_by_logto(
+    journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
+) -> None:
+    needs_app_client(stack)
+    assert stack.journey is not None
+    journey.sign_in_with_enterprise_sso(user)
+    metadata = discovery(stack)
+    attacker_requests: list[Request] = []
+    page.on("request", lambda r: attacker_requests.append(r) if r.url.startswith(ATTACKER) else None)
+
+    query = {"client_id": stack.journey.app_id, "post_logout_redirect_uri": f"{ATTACKER}/"}
+    response = page.goto(f"{metadata['end_session_endpoint']}?{urlencode(query)}")
+
+    assert response is not None and response.status == 400
+    body = response.json()
+    assert (body["error"], body["error_description"]) == ("invalid_request", "post_logout_redirect_uri not registered")
+    expect(page.locator("body")).to_contain_text("post_logout_redirect_uri not registered")
+    assert attacker_requests == []
+    # Refused, not half done: both sessions live on.
+    assert logto_session_alive(journey, stack, metadata)
+    assert journey.app.session() is not None
+
+
+# ---- the token endpoints -------------------------------------------------------------------------------------
+def test_s11_pkce_verifier_mismatch_is_refused_at_the_token_endpoint(
+    journey: SsoJourney, stack: Stack, user: SsoUser
+) -> None:
+    needs_app_client(stack)
+    metadata = discovery(stack)
+    verifier, challenge = pkce_pair()
+    answer = authorize_in_browser(
+        journey,
+        stack,
+        metadata,
+        {
+            "scope": "openid",
+            "state": secrets.token_urlsafe(16),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+        user,
+    )
+    code = answer["code"]
+
+    for wrong in (pkce_pair()[0], None):  # another 64-character verifier, then none at all
+        refused = exchange_code(stack, metadata, code, wrong)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"] == "invalid_grant"
+
+    # Failed attempts do not consume the code (as captured on a real Logto): the right verifier still works,
+    # which shows that the verifier, and nothing else, was the reason.
+    accepted = exchange_code(stack, metadata, code, verifier)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["id_token"]
+
+
+@pytest.mark.embedded_only("okta", reason="reads the Okta emulator's log of Logto's token request")
+def test_s13_okta_rejects_client_credentials_sent_twice_and_logto_sends_them_once(
+    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls
+) -> None:
+    assert stack.okta_admin is not None and stack.journey is not None
+    okta_controls.clear_log()
+    journey.sign_in_with_enterprise_sso(user)
+
+    [logto_request] = [e for e in okta_controls.log() if e["path"] == "/oauth2/v1/token"]
+    assert logto_request["status"] == 200
+    assert logto_request["authorization"] == {"scheme": "Basic", "username": stack.journey.okta_client_id}
+    assert "client_id" not in logto_request["form"] and "client_secret" not in logto_request["form"]
+
+    okta_app = stack.okta_admin.find_app_by_label(OKTA_APP_LABEL)
+    assert okta_app is not None
+    client_id = okta_app["credentials"]["oauthClient"]["client_id"]
+    client_secret = stack.okta_admin.get_client_secret(okta_app)
+    crafted = httpx.post(
+        f"{stack.okta_issuer}/oauth2/v1/token",
+        auth=(client_id, client_secret),
+        data={
+            "grant_type": "authorization_code",
+            "code": secrets.token_urlsafe(32),
+            "redirect_uri": f"{stack.logto_endpoint}/callback/{stack.journey.connector_id}",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+        timeout=10,
+    )
+    assert crafted.status_code == 401
+    assert crafted.json() == {"error": "invalid_request", "error_description": OKTA_MULTIPLE_CREDENTIALS}
+
+
+# ---- the app's session cookie --------------------------------------------------------------------------------
+def test_s12_app_session_cookie_is_httponly_lax_and_rotated_at_sign_in_and_sign_out(
+    journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
+) -> None:
+    def session_cookies() -> dict[str, dict[str, Any]]:
+        return {c["name"]: c for c in page.context.cookies(stack.app_url) if "session" in c["name"]}
+
+    def session_for(name: str, value: str) -> Any:
+        return httpx.get(f"{stack.app_url}/api/auth/session", cookies={name: value}, timeout=10).json()
+
+    journey.app.open()
+    before = session_cookies()
+
+    journey.sign_in_with_enterprise_sso(user)
+
+    after = session_cookies()
+    assert after, "no session cookie after sign-in"
+    [(name, cookie)] = [(n, c) for n, c in after.items() if session_for(n, c["value"]) is not None]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+    assert cookie["path"] == "/"
+    assert cookie["secure"] is stack.app_url.startswith("https://")
+    # A cookie planted before sign-in (session fixation) must not become the signed-in session.
+    if name in before:
+        assert before[name]["value"] != cookie["value"], "the session id was not rotated at sign-in"
+        assert session_for(name, before[name]["value"]) is None
+    assert session_for(name, cookie["value"])["user"]["email"] == user.email
+
+    journey.sign_out()
+    # The signed-in cookie, replayed after sign-out, is worth nothing: the session is gone on the server.
+    assert session_for(name, cookie["value"]) is None
