@@ -96,10 +96,11 @@ class Org:
                                samesite="none" if self._secure else "lax")
 
     # -- rate limiting (authorize) -------------------------------------------------------------------------------
-    def rate_limited(self, request: Request) -> Response | None:
+    def rate_limited(self, request: Request) -> tuple[Response | None, dict[str, str]]:
+        """Okta's per-minute limit on /oauth2/v1/authorize: a 429 past the limit, X-Rate-Limit-* headers always."""
         limit = self.runtime.rate_limit_per_minute
         if not limit:
-            return None
+            return None, {}
         now = self.now()
         window_start = int(now // 60) * 60
         with self.state.lock:
@@ -109,7 +110,7 @@ class Org:
         headers = {"X-Rate-Limit-Limit": str(limit), "X-Rate-Limit-Remaining": str(max(limit - used, 0)),
                    "X-Rate-Limit-Reset": str(window_start + 60)}
         if used <= limit:
-            return None
+            return None, headers
         summary = "API call exceeded rate limit due to too many requests."
         if "text/html" in request.headers.get("accept", ""):
             response: Response = pages.error_page(self, 429, "E0000047", summary)
@@ -118,7 +119,7 @@ class Org:
                                      "errorId": "oae" + secrets.token_urlsafe(16), "errorCauses": []},
                                     status_code=429)
         response.headers.update(headers)
-        return response
+        return response, headers
 
 
 class FaultMiddleware:

@@ -112,9 +112,15 @@ def _html_escape(value: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 async def authorize(request: Request) -> Response:
     org: Org = request.app.state.org
-    limited = org.rate_limited(request)
+    limited, rate_headers = org.rate_limited(request)
     if limited is not None:
         return limited
+    response = await _authorize(org, request)
+    response.headers.update(rate_headers)
+    return response
+
+
+async def _authorize(org: Org, request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         params = {k: str(v) for k, v in form.items()}
@@ -232,6 +238,9 @@ async def token_redirect(request: Request) -> Response:
         return pages.error_page(org, 403, "access_denied", "The state token is invalid or has expired.")
     txn.consumed = True
     user = org.state.users[txn.user_id]
+    previous = org.session_id_from(request)
+    if previous:  # a new sign-in replaces the browser's earlier session
+        org.state.sessions.pop(previous, None)
     session = org.state.new_session(user, txn.amr)
     code = issue_code_for(org, vars(txn), user, session)
     response = redirect_with(txn.redirect_uri, {"code": code.code, "state": txn.state}, txn.response_mode)

@@ -390,7 +390,8 @@ def test_users_sessions_api_ends_the_session(http: httpx.Client, admin, provisio
 # -- rate limit, down -----------------------------------------------------------------------------------------------
 def test_rate_limit_on_authorize(http: httpx.Client, provisioned: Provisioned) -> None:
     http.post("/_emulator/settings", json={"rate_limit_per_minute": 2})
-    assert authorize(http, authorize_params(provisioned)).status_code == 200
+    first = authorize(http, authorize_params(provisioned))
+    assert first.status_code == 200 and first.headers["x-rate-limit-remaining"] == "1"
     assert authorize(http, authorize_params(provisioned)).status_code == 200
     response = http.get("/oauth2/v1/authorize?" + urlencode(authorize_params(provisioned)),
                         headers={"Accept": "application/json"})
@@ -413,3 +414,20 @@ def test_down_fault(http: httpx.Client) -> None:
     assert http.get("/_emulator/faults").json()["down"] is True
     http.delete("/_emulator/faults")
     assert http.get("/.well-known/openid-configuration").status_code == 200
+
+
+def test_refresh_token_with_offline_access(http: httpx.Client, admin, provisioned: Provisioned) -> None:
+    response = authorize(http, authorize_params(provisioned, scope="openid offline_access"))
+    assert query_of(response.headers["location"])["error"] == "invalid_scope"  # the app lacks refresh_token
+    app = admin.find_app_by_label("e2e-test-app")
+    app["settings"]["oauthClient"]["grant_types"] = ["authorization_code", "refresh_token"]
+    admin._call("PUT", f"/api/v1/apps/{app['id']}", json=app)
+    code, _ = sign_in_code(http, provisioned, scope="openid profile offline_access")
+    body = exchange(http, provisioned, code).json()
+    assert body["refresh_token"] and body["scope"] == "openid profile offline_access"
+    refreshed = http.post("/oauth2/v1/token", auth=basic(provisioned),
+                          data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]})
+    assert refreshed.status_code == 200 and refreshed.json()["access_token"] != body["access_token"]
+    bad = http.post("/oauth2/v1/token", auth=basic(provisioned),
+                    data={"grant_type": "refresh_token", "refresh_token": "nope"})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
