@@ -14,6 +14,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.okta.conftest import (
+    API_TOKEN,
     IdxDriver,
     OktaServer,
     Provisioned,
@@ -431,3 +432,59 @@ def test_refresh_token_with_offline_access(http: httpx.Client, admin, provisione
     bad = http.post("/oauth2/v1/token", auth=basic(provisioned),
                     data={"grant_type": "refresh_token", "refresh_token": "nope"})
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(("change", "error"), [
+    ({"prompt": "bogus"}, "invalid_request"),
+    ({"prompt": "none login"}, "invalid_request"),
+    ({"max_age": "-1"}, "invalid_request"),
+    ({"max_age": "soon"}, "invalid_request"),
+    ({"state": "has spaces<>"}, "invalid_request"),
+    ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request"),
+    ({"code_challenge_method": "S256"}, "invalid_request"),
+    ({"scope": ""}, "invalid_scope"),
+    ({"response_type": "code id_token"}, "unsupported_response_type"),
+])
+def test_malformed_authorize_requests(http: httpx.Client, provisioned: Provisioned, change: dict[str, str],
+                                      error: str) -> None:
+    params = authorize_params(provisioned, **change)
+    response = authorize(http, params)
+    assert response.status_code == 302, response.text
+    query = query_of(response.headers["location"])
+    assert query["error"] == error and query["error_description"]
+
+
+def test_bad_response_mode_is_an_error_page(http: httpx.Client, provisioned: Provisioned) -> None:
+    response = authorize(http, authorize_params(provisioned, response_mode="carrier_pigeon"))
+    assert response.status_code == 400 and "Error Code: invalid_request" in response.text
+
+
+def test_form_post_response_mode(http: httpx.Client, provisioned: Provisioned) -> None:
+    response = authorize(http, authorize_params(provisioned, prompt="none", response_mode="form_post"))
+    assert response.status_code == 200
+    assert f'action="{provisioned.redirect_uri}"' in response.text
+    assert 'name="error" value="login_required"' in response.text
+
+
+def test_authorize_for_a_deactivated_app_is_invalid_client(http: httpx.Client, provisioned: Provisioned) -> None:
+    http.post(f"/api/v1/apps/{provisioned.client_id}/lifecycle/deactivate",
+              headers={"Authorization": f"SSWS {API_TOKEN}"}).raise_for_status()
+    response = authorize(http, authorize_params(provisioned))
+    assert response.status_code == 400 and "Error Code: invalid_client" in response.text
+
+
+def test_malformed_back_channel_requests(http: httpx.Client, provisioned: Provisioned) -> None:
+    assert http.post("/oauth2/v1/introspect", json={"token": "x"}, auth=basic(provisioned)).status_code == 400
+    assert http.post("/oauth2/v1/introspect", data={}, auth=basic(provisioned)).status_code == 400
+    assert http.post("/oauth2/v1/introspect", data={"token": "x"}, auth=basic(provisioned)).json() == {
+        "active": False}
+    assert http.post("/oauth2/v1/userinfo", data={"access_token": "nope"}).status_code == 401
+    assert http.get("/oauth2/v1/userinfo", headers={"Authorization": "Basic abc"}).status_code == 401
+    assert http.get("/oauth2/v1/token").status_code == 405
+    response = http.get("/oauth2/v1/logout", params={"post_logout_redirect_uri": provisioned.post_logout_uri})
+    assert response.status_code == 400
+    response = http.get("/oauth2/v1/logout", params={"id_token_hint": "not.a.jwt"})
+    assert response.status_code == 400
+    assert http.get("/login/token/redirect", params={"stateToken": "nope"}).status_code == 403
+    response = http.get("/login/signout", params={"fromURI": "https://evil.example/"})
+    assert response.headers["location"] == "/"
