@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import httpx
@@ -29,6 +30,15 @@ VARIANTS = [
     pytest.param(("gen3", "one-page"), id="gen3-one-page"),
 ]
 GENERATIONS = [pytest.param("gen2", id="gen2"), pytest.param("gen3", id="gen3")]
+
+
+@pytest.fixture(autouse=True)
+def _patience(page: Page) -> Iterator[None]:
+    """A loaded CI machine can take seconds to parse the widget (Gen3 is 4 MB of JavaScript)."""
+    page.set_default_timeout(30_000)
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 def configure(okta: OktaServer, generation: str, layout: str) -> None:

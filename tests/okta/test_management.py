@@ -162,3 +162,24 @@ def test_log_masks_the_api_token_and_passwords(admin: OktaManagementClient, http
                       password=PASSWORD)
     log = http.get("/_emulator/log").text
     assert API_TOKEN not in log and PASSWORD not in log
+
+
+def test_client_errors_never_show_the_token() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with OktaManagementClient("http://[::1]:1", "secret-token-123", transport=httpx.MockTransport(refuse)) as client, \
+            pytest.raises(OktaApiError) as info:
+        client.create_user(login="x@acme.test", email="x@acme.test", first_name="X", last_name="Y",
+                           password="Secret-Passw0rd")
+    message = str(info.value)
+    assert message.startswith("Okta API POST /api/v1/users failed")
+    assert "secret-token-123" not in message and "Secret-Passw0rd" not in message
+
+    def not_json(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502, text="<html>bad gateway</html>")
+
+    with OktaManagementClient("http://[::1]:1", "secret-token-123", transport=httpx.MockTransport(not_json)) as client, \
+            pytest.raises(OktaApiError) as info:
+        client.find_app_by_label("x")
+    assert info.value.status == 502 and "GET /api/v1/apps" in str(info.value)
