@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import ECKey, KeySet
 
 
@@ -39,7 +40,10 @@ class SigningKey:
         return KeySet([ECKey.import_key(self.public_jwk())])
 
     def sign(self, claims: dict[str, Any], *, typ: str = "JWT") -> str:
-        return jwt.encode({"alg": self.alg, "typ": typ, "kid": self.kid}, claims, self.key, algorithms=[self.alg])
+        """Compact JWS with Logto's header order (alg, typ, kid) and the claims in the given order."""
+        payload = json.dumps(claims, separators=(",", ":"))
+        return jws.serialize_compact({"alg": self.alg, "typ": typ, "kid": self.kid}, payload, self.key,
+                                     algorithms=[self.alg])  # fmt: skip
 
     def verify(self, token: str) -> jwt.Token:
         """Signature only (claims are the caller's business). Raises joserfc errors."""

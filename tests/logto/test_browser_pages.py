@@ -266,3 +266,21 @@ def test_signed_out_page(page: Page, logto: LogtoHandle) -> None:
     page.wait_for_url(f"{logto.endpoint}/oidc/session/end/success")
     expect(page).to_have_title("Sign Out")
     expect(page.get_by_text("You have successfully signed out.")).to_be_visible()
+
+
+def test_identifier_first_form_when_a_method_is_not_password_only(page: Page, logto: LogtoHandle, rp: RelyingParty,
+                                                                  provisioned: Provisioned) -> None:  # fmt: skip
+    with logto.admin() as admin:
+        admin._request("PATCH", "/api/sign-in-exp", json={"signIn": {"methods": [
+            {"identifier": "username", "password": True, "verificationCode": True, "isPasswordPrimary": True},
+            {"identifier": "email", "password": True, "verificationCode": False, "isPasswordPrimary": True}]}})  # fmt: skip
+        admin._request("POST", "/api/users", json={"username": "labuser", "password": "Passw0rd!x"})
+    open_sign_in(page, rp, logto)
+    expect(page.locator("input[name=password]")).to_have_count(0)
+    page.locator("input[name=identifier]").fill("labuser")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(re.compile(re.escape(f"{logto.endpoint}/sign-in/password")))
+    page.locator("input[name=password]").fill("Passw0rd!x")
+    page.locator("button[name=submit]").click()
+    page.wait_for_url(f"{rp.settings.base_url}/")
+    expect(page.locator("#status")).to_have_text("Signed in as None")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -55,6 +56,8 @@ def test_code_exchange_with_basic_and_id_token_claims(logto: LogtoHandle, app: W
     token = jwt.decode(body["id_token"], KeySet.import_key_set(jwks), algorithms=["ES384"])
     assert token.header["alg"] == "ES384" and token.header["typ"] == "JWT"
     assert token.header["kid"] == jwks["keys"][0]["kid"]
+    raw_header = base64.urlsafe_b64decode(body["id_token"].split(".")[0] + "==")
+    assert list(json.loads(raw_header)) == ["alg", "typ", "kid"]
     claims = token.claims
     assert list(claims) == [
         "sub", "name", "picture", "preferred_username", "updated_at", "username", "created_at", "email",
