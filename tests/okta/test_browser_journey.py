@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Request, expect
 
-from tests.okta.conftest import IdxDriver, OktaServer, Provisioned, align_clock, enroll_totp, hold_clock, query_of
+from tests.okta.helpers import IdxDriver, OktaServer, Provisioned, align_clock, enroll_totp, hold_clock, query_of
 
 HEAD = '[data-se="o-form-head"]'
 SUBMIT = 'input[data-type="save"], button[data-se="save"]'
@@ -158,6 +158,7 @@ def test_wrong_password_then_right_one(page: Page, okta: OktaServer, provisioned
     assert wait_for_callback(page, provisioned)["state"] == state
 
 
+@pytest.mark.parametrize("variant", [VARIANTS[0], VARIANTS[3]], indirect=True)
 def test_user_not_assigned_is_shown_in_the_widget(page: Page, okta: OktaServer, admin, provisioned: Provisioned,
                                                   variant: tuple[str, str]) -> None:
     _, layout = variant
@@ -198,11 +199,12 @@ def test_totp_reused_and_wrong_codes_then_success(page: Page, okta: OktaServer, 
     assert wait_for_callback(page, provisioned)["state"] == state
 
 
-def test_back_to_sign_in(page: Page, okta: OktaServer, provisioned: Provisioned, generation: str) -> None:
-    url, _ = authorize_url(okta, provisioned)
+def test_login_hint_and_back_to_sign_in(page: Page, okta: OktaServer, provisioned: Provisioned,
+                                        generation: str) -> None:
+    url, _ = authorize_url(okta, provisioned, login_hint=provisioned.login)
     page.goto(url)
     expect(page.locator(HEAD)).to_have_text("Sign In")
-    page.locator(USERNAME).fill(provisioned.login)
+    expect(page.locator(USERNAME)).to_have_value(provisioned.login)
     submit(page)
     expect(page.locator(HEAD)).to_have_text("Verify with your password")
     expect(page.locator('form [data-se="identifier"]:not(input)')).to_contain_text(provisioned.login)
@@ -234,13 +236,6 @@ def test_locked_user_sees_unable_to_sign_in(page: Page, okta: OktaServer, http: 
     page.goto(url)
     sign_in(page, "identifier-first", provisioned.login, provisioned.password)
     assert error_text(page) == "Unable to sign in"
-
-
-def test_login_hint_prefills_the_username(page: Page, okta: OktaServer, provisioned: Provisioned,
-                                          generation: str) -> None:
-    url, _ = authorize_url(okta, provisioned, login_hint=provisioned.login)
-    page.goto(url)
-    expect(page.locator(USERNAME)).to_have_value(provisioned.login)
 
 
 # -- pages that are not the widget -----------------------------------------------------------------------------------

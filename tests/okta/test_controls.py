@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from emulators.okta import OktaEmulatorConfig, WidgetNotInstalledError, create_app
-from tests.okta.conftest import API_TOKEN, PASSWORD, IdxDriver, OktaServer, query_of
+from tests.okta.helpers import API_TOKEN, PASSWORD, IdxDriver, OktaServer, query_of
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,7 +103,7 @@ def test_log_can_be_cleared(http: httpx.Client) -> None:
 
 
 def test_switch_authenticator(http: httpx.Client, admin, provisioned) -> None:
-    from tests.okta.conftest import authorize_params, enroll_totp
+    from tests.okta.helpers import authorize_params, enroll_totp
 
     enroll_totp(admin, provisioned.user["id"])
     driver = IdxDriver(http)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.okta.conftest import (
+from tests.okta.helpers import (
     ION,
     IdxDriver,
     OktaServer,

@@ -9,7 +9,7 @@ import pytest
 
 from e2e.fixtures.okta_admin import OktaApiError, OktaManagementClient
 from emulators.okta.totp import OktaTOTP
-from tests.okta.conftest import API_TOKEN, PASSWORD, OktaServer
+from tests.okta.helpers import API_TOKEN, PASSWORD, OktaServer
 
 
 def test_app_lifecycle(admin: OktaManagementClient) -> None:

@@ -13,7 +13,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.okta.conftest import (
+from tests.okta.helpers import (
     API_TOKEN,
     IdxDriver,
     OktaServer,
