@@ -420,6 +420,9 @@ def test_s13_okta_rejects_client_credentials_sent_twice_and_logto_sends_them_onc
 
 
 # ---- the app's session cookie --------------------------------------------------------------------------------
+@pytest.mark.embedded_only(
+    "app", reason="checks the sample app's server-side sessions (an Auth.js JWT cookie lives until it expires)"
+)
 def test_s12_app_session_cookie_is_httponly_lax_and_rotated_at_sign_in_and_sign_out(
     journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
 ) -> None:
