@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -27,15 +27,25 @@ SESSION_COOKIE = "idx"
 
 @dataclass
 class Runtime:
-    """Settings that POST /_emulator/settings can change while the server runs."""
+    """Settings that POST /_emulator/settings can change while the server runs (reset restores the config's)."""
 
     widget_generation: str
     layout: str
     rate_limit_per_minute: int | None
+    unknown_user_behaviour: str
+    missing_state_behaviour: str
+    email_verified: bool
+    password_lockout_attempts: int
+    factor_lockout_attempts: int
+    factor_lockout_window_seconds: int
+    totp_valid_window: int
+
+    @classmethod
+    def from_config(cls, config: OktaEmulatorConfig) -> Runtime:
+        return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
 
     def as_dict(self) -> dict[str, Any]:
-        return {"widget_generation": self.widget_generation, "layout": self.layout,
-                "rate_limit_per_minute": self.rate_limit_per_minute}
+        return asdict(self)
 
 
 class Org:
@@ -45,7 +55,7 @@ class Org:
         self.state = OrgState(self.clock)
         self.keys = SigningKeys()
         self.log = RequestLog()
-        self.runtime = Runtime(config.widget_generation, config.layout, config.rate_limit_per_minute)
+        self.runtime = Runtime.from_config(config)
         self.idx = idx.IdxViews(self)
         self.password_authenticator_id = okta_id("aut")
         self.totp_authenticator_id = okta_id("aut")
@@ -61,7 +71,7 @@ class Org:
         self.state.reset()
         self.log.clear()
         self.clock.set_offset(0)
-        self.runtime = Runtime(self.config.widget_generation, self.config.layout, self.config.rate_limit_per_minute)
+        self.runtime = Runtime.from_config(self.config)
         if self.config.seed_file:
             seed.load_file(self.state, self.config.seed_file)
 

@@ -90,23 +90,40 @@ async def faults(request: Request) -> Response:
     return JSONResponse(current.as_dict())
 
 
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "widget_generation": GENERATIONS,
+    "layout": LAYOUTS,
+    "unknown_user_behaviour": ("error", "message"),
+    "missing_state_behaviour": ("redirect", "error_page"),
+}
+POSITIVE_INTS = ("password_lockout_attempts", "factor_lockout_attempts", "factor_lockout_window_seconds")
+
+
+def _setting_error(key: str, value: Any) -> str | None:
+    if key in SETTING_CHOICES:
+        return None if value in SETTING_CHOICES[key] else f"{key} must be one of {list(SETTING_CHOICES[key])}"
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if key == "rate_limit_per_minute":
+        return None if value is None or (is_int and value >= 1) else f"{key} must be a positive integer or null"
+    if key in POSITIVE_INTS:
+        return None if is_int and value >= 1 else f"{key} must be a positive integer"
+    if key == "totp_valid_window":
+        return None if is_int and 0 <= value <= 10 else f"{key} must be an integer from 0 to 10"
+    if key == "email_verified":
+        return None if isinstance(value, bool) else f"{key} must be true or false"
+    return f"unknown setting {key}"
+
+
 async def settings(request: Request) -> Response:
     org: Org = request.app.state.org
     if request.method == "POST":
         data = await _json(request)
         if isinstance(data, JSONResponse):
             return data
-        allowed = {"widget_generation": GENERATIONS, "layout": LAYOUTS}
         for key, value in data.items():
-            if key in allowed:
-                if value not in allowed[key]:
-                    return JSONResponse({"error": f"{key} must be one of {list(allowed[key])}"}, status_code=400)
-            elif key == "rate_limit_per_minute":
-                if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                    return JSONResponse({"error": "rate_limit_per_minute must be a positive integer or null"},
-                                        status_code=400)
-            else:
-                return JSONResponse({"error": f"unknown setting {key}"}, status_code=400)
+            error = _setting_error(key, value)
+            if error:
+                return JSONResponse({"error": error}, status_code=400)
         for key, value in data.items():
             setattr(org.runtime, key, value)
         if "rate_limit_per_minute" in data:

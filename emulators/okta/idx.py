@@ -260,7 +260,7 @@ async def identify(request: Request) -> Response:
     with state.lock:
         user = state.user_by_login(identifier)
         if user is None or user.status not in ("ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY"):
-            if org.config.unknown_user_behaviour == "message":
+            if org.runtime.unknown_user_behaviour == "message":
                 unknown = msg(f"There is no account with the Username {identifier}.", "idx.unknown.user", "WARNING")
                 return ion(views.identify(txn, messages=[unknown]))
             if one_page:
@@ -291,7 +291,7 @@ def _check_password(org: Org, user: User, passcode: str) -> bool:
         user.failed_password_attempts = 0
         return True
     user.failed_password_attempts += 1
-    if user.failed_password_attempts >= org.config.password_lockout_attempts and user.status == "ACTIVE":
+    if user.failed_password_attempts >= org.runtime.password_lockout_attempts and user.status == "ACTIVE":
         user.status = "LOCKED_OUT"
         user.status_changed = org.now()
     return False
@@ -337,7 +337,7 @@ async def challenge_answer(request: Request) -> Response:
         factor = user.active_totp()
         if factor is None:
             return ion(views.current(txn), 400)
-        cfg = org.config
+        cfg = org.runtime
         if totp.is_locked(factor, now, cfg.factor_lockout_attempts, cfg.factor_lockout_window_seconds):
             return ion(views.challenge(txn, user, messages=[FACTOR_SUSPENDED]), 403)
         counter = totp.match_step(factor, passcode, now, cfg.totp_valid_window)

@@ -530,7 +530,7 @@ async def activate_factor(org: Org, request: Request) -> Response:
         raise ApiError(400, "E0000001", "Api validation failed: factor", ["factor: The factor is already active."])
     body = await _json(request)
     passcode = body.get("passCode")
-    counter = totp.match_step(factor, str(passcode or ""), org.now(), org.config.totp_valid_window + 2)
+    counter = totp.match_step(factor, str(passcode or ""), org.now(), org.runtime.totp_valid_window + 2)
     if counter is None:
         raise ApiError(403, "E0000068", "Invalid Passcode/Answer",
                        ["passCode: Your passcode doesn't match our records. Please try again."])

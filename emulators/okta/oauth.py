@@ -154,7 +154,7 @@ async def _authorize(org: Org, request: Request) -> Response:
                              response_mode)
 
     if not state:
-        if org.config.missing_state_behaviour == "error_page":
+        if org.runtime.missing_state_behaviour == "error_page":
             return pages.error_page(org, 400, "invalid_request", "The 'state' parameter is required.")
         return fail("invalid_request", "The authentication request has an invalid 'state' parameter.")
     if not set(state) <= STATE_CHARS:
@@ -485,7 +485,7 @@ async def userinfo(request: Request) -> Response:
             "updated_at": int(user.last_updated),
         })
     if "email" in stored.scope:
-        verified = user.email_verified and org.config.email_verified and not org.state.faults.email_unverified
+        verified = user.email_verified and org.runtime.email_verified and not org.state.faults.email_unverified
         claims.update({"email": user.email, "email_verified": bool(verified)})
     return JSONResponse(claims, headers=NO_STORE)
 

@@ -39,14 +39,19 @@ def test_two_apps_share_no_state() -> None:
 
 
 def test_settings_switch_generation_and_layout(okta: OktaServer, http: httpx.Client, provisioned) -> None:
-    assert http.get("/_emulator/settings").json() == {"widget_generation": "gen2", "layout": "identifier-first",
-                                                      "rate_limit_per_minute": None}
+    assert http.get("/_emulator/settings").json() == {
+        "widget_generation": "gen2", "layout": "identifier-first", "rate_limit_per_minute": None,
+        "unknown_user_behaviour": "error", "missing_state_behaviour": "redirect", "email_verified": True,
+        "password_lockout_attempts": 10, "factor_lockout_attempts": 5, "factor_lockout_window_seconds": 300,
+        "totp_valid_window": 1}
     assert http.post("/_emulator/settings", json={"widget_generation": "gen3", "layout": "one-page"}).status_code == 200
     page = http.get("/oauth2/v1/authorize", params={
         "client_id": provisioned.client_id, "response_type": "code", "scope": "openid", "state": "s",
         "redirect_uri": provisioned.redirect_uri})
     assert "okta-sign-in.next.js" in page.text and "okta-sign-in.next.css" in page.text
-    for bad in ({"widget_generation": "gen1"}, {"layout": "x"}, {"nope": 1}, {"rate_limit_per_minute": 0}):
+    for bad in ({"widget_generation": "gen1"}, {"layout": "x"}, {"nope": 1}, {"rate_limit_per_minute": 0},
+                {"email_verified": "yes"}, {"password_lockout_attempts": 0}, {"unknown_user_behaviour": "x"},
+                {"totp_valid_window": True}):
         assert http.post("/_emulator/settings", json=bad).status_code == 400
     assert http.post("/_emulator/settings", content=b"[").status_code == 400
     http.post("/_emulator/reset")

@@ -101,13 +101,10 @@ def test_unknown_user(http: httpx.Client, driver: IdxDriver) -> None:
     assert remediation_names(response.json()) == ["identify"]
 
 
-def test_unknown_user_message_variant(okta: OktaServer, driver: IdxDriver) -> None:
-    okta.org.config.unknown_user_behaviour = "message"
-    try:
-        driver.start(driver.authorize_url)
-        response = driver.identify("nobody@acme.test")
-    finally:
-        okta.org.config.unknown_user_behaviour = "error"
+def test_unknown_user_message_variant(http: httpx.Client, driver: IdxDriver) -> None:
+    http.post("/_emulator/settings", json={"unknown_user_behaviour": "message"}).raise_for_status()
+    driver.start(driver.authorize_url)
+    response = driver.identify("nobody@acme.test")
     assert messages(response.json()) == [("idx.unknown.user", "There is no account with the Username "
                                                               "nobody@acme.test.")]
     assert response.json()["messages"]["value"][0]["class"] == "WARNING"
@@ -120,6 +117,16 @@ def test_user_not_assigned(admin, driver: IdxDriver, provisioned: Provisioned) -
     assert response.status_code == 400
     assert messages(response.json()) == [("idx.error.user.not.assigned.to.app",
                                           "User is not assigned to this application.")]
+
+
+def test_lockout_threshold_is_a_setting(http: httpx.Client, driver: IdxDriver, admin,
+                                        provisioned: Provisioned) -> None:
+    http.post("/_emulator/settings", json={"password_lockout_attempts": 2}).raise_for_status()
+    driver.start(driver.authorize_url)
+    driver.identify(provisioned.login)
+    assert driver.answer("Wrong-1").status_code == 403
+    assert driver.answer("Wrong-2").status_code == 401
+    assert admin.find_user(provisioned.login)["status"] == "LOCKED_OUT"
 
 
 def test_wrong_password_then_lockout_after_10(okta: OktaServer, driver: IdxDriver, admin,

@@ -92,6 +92,9 @@ def test_missing_state_is_an_error(http: httpx.Client, provisioned: Provisioned)
     query = query_of(response.headers["location"])
     assert query["error"] == "invalid_request"
     assert "state" in query["error_description"]
+    http.post("/_emulator/settings", json={"missing_state_behaviour": "error_page"}).raise_for_status()
+    response = authorize(http, params)
+    assert response.status_code == 400 and "Error Code: invalid_request" in response.text
 
 
 @pytest.mark.parametrize(("change", "error", "description"), [
