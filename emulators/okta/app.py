@@ -163,5 +163,6 @@ def create_app(config: OktaEmulatorConfig) -> Starlette:
     app = Starlette(routes=routes)
     app.state.org = org
     app.add_middleware(FaultMiddleware, org=org)
-    app.add_middleware(RequestLogMiddleware, log=org.log)
+    app.add_middleware(RequestLogMiddleware, log=org.log,
+                       skip_prefixes=("/_emulator", pages.WIDGET_PATH, "/favicon.ico"))
     return app

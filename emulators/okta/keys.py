@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import KeySet, RSAKey
 
 
@@ -38,9 +39,11 @@ class SigningKeys:
             return str(self._keys[0].kid)
 
     def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
+        """A compact JWS whose header is Okta's: {"kid", "alg": "RS256"} (no "typ")."""
         key = self.active
-        header = {"alg": "RS256", "kid": key.kid, **(headers or {})}
-        return jwt.encode(header, claims, key, algorithms=["RS256"])
+        header = {"kid": key.kid, "alg": "RS256", **(headers or {})}
+        payload = json.dumps(claims, separators=(",", ":"))
+        return jws.serialize_compact(header, payload, key, algorithms=["RS256"])
 
     def verify(self, token: str) -> dict[str, Any]:
         """Claims of a token this server signed (signature only); raises ValueError otherwise."""
