@@ -256,3 +256,15 @@ def test_rate_limit_page(page: Page, okta: OktaServer, provisioned: Provisioned)
     assert response is not None and response.status == 429
     assert response.headers["x-rate-limit-limit"] == "1"
     expect(page.get_by_text("E0000047")).to_be_visible()
+
+
+def test_unknown_user_message_variant_on_one_page(page: Page, okta: OktaServer, provisioned: Provisioned) -> None:
+    httpx.post(okta.base_url + "/_emulator/settings", json={
+        "widget_generation": "gen3", "layout": "one-page", "unknown_user_behaviour": "message"}).raise_for_status()
+    url, _ = authorize_url(okta, provisioned)
+    page.goto(url)
+    expect(page.locator(HEAD)).to_have_text("Sign In")
+    page.locator(USERNAME).fill("nobody@acme.test")
+    page.locator(PASSWORD_BOX).fill("Whatever-1")
+    submit(page)
+    assert error_text(page) == "There is no account with the Username nobody@acme.test."
