@@ -283,9 +283,7 @@ def test_j13_offline_access_with_prompt_consent_yields_a_refresh_token_and_promp
     assert "offline_access" not in without_consent["scope"].split()
 
 
-def test_okta_password_page_names_the_user_signing_in(
-    journey: SsoJourney, user: SsoUser, page: Page
-) -> None:
+def test_okta_password_page_names_the_user_signing_in(journey: SsoJourney, user: SsoUser, page: Page) -> None:
     """The identifier-first layout shows who is signing in on Okta's password page (both layouts count)."""
     journey.open_logto_sign_in()
     okta = journey.continue_to_okta(user.email)

@@ -57,7 +57,8 @@ def create_app(config: SampleAppConfig) -> Starlette:
 
     def safe_callback_url(candidate: str | None) -> str:
         """Only same-origin targets: an absolute URL elsewhere would make the callback an open redirect."""
-        if not candidate:
+        # Browsers read "\\" as "/": "/\\evil.example" would be a protocol-relative URL to another site.
+        if not candidate or "\\" in candidate or any(ord(c) < 0x20 for c in candidate):
             return "/"
         parts = urlsplit(candidate)
         if not parts.scheme and not parts.netloc and candidate.startswith("/") and not candidate.startswith("//"):

@@ -92,3 +92,14 @@ def test_discovery_failure_is_reported_not_raised(browser_like: httpx.Client) ->
     response = browser_like.post("/api/auth/signin/logto", data={"csrfToken": token, "callbackUrl": "/"})
     assert response.status_code == 500
     assert "Logto discovery failed" in response.text
+
+
+@pytest.mark.parametrize(
+    "callback_url",
+    ["https://attacker.example/steal", "//attacker.example/steal", "/\\attacker.example/steal", "/\t/evil"],
+)
+def test_sign_in_form_never_carries_a_callback_url_to_another_site(
+    browser_like: httpx.Client, callback_url: str
+) -> None:
+    page = browser_like.get("/api/auth/signin", params={"callbackUrl": callback_url})
+    assert 'name="callbackUrl" value="/"' in page.text
