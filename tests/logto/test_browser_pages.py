@@ -258,6 +258,9 @@ def test_lost_interaction_shows_a_toast(page: Page, logto: LogtoHandle, rp: Rely
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator("[role=toast]")).to_have_text("Session not found. Please go back and sign in again.")
     assert page.url.startswith(f"{logto.endpoint}/sign-in")
+    # while the toast is open the modal hides the page from the accessibility tree (as captured)
+    assert page.locator("body").aria_snapshot() == "- text: Session not found. Please go back and sign in again."
+    expect(page.locator("input[name=identifier]")).to_have_value("labuser")
 
 
 def test_unknown_session_and_not_found_pages(page: Page, logto: LogtoHandle) -> None:

@@ -61,9 +61,13 @@
     portal.appendChild(overlay);
     document.body.appendChild(portal);
     document.body.classList.add("ReactModal__Body--open");
+    // react-modal hides the app from assistive technology while the toast is open (as captured)
+    var app = document.getElementById("app");
+    if (app) app.setAttribute("aria-hidden", "true");
     setTimeout(function () {
       portal.remove();
       document.body.classList.remove("ReactModal__Body--open");
+      if (app && !document.querySelector("[role=toast]")) app.removeAttribute("aria-hidden");
     }, 3000);
   }
   function toastAfterNavigation(message) { ss.setItem(K.toast, message); }
