@@ -10,7 +10,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -152,6 +152,19 @@ class FaultMiddleware:
         await self.app(scope, receive, send)
 
 
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return management.ApiError(404, "E0000007", f"Not found: Resource not found: {request.url.path} "
+                                                    "(Endpoint)").response()
+    return PlainTextResponse("Not Found", status_code=404)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return management.ApiError(405, "E0000022", "The endpoint does not support the provided HTTP method").response()
+    return PlainTextResponse("Method Not Allowed", status_code=405)
+
+
 def create_app(config: OktaEmulatorConfig) -> Starlette:
     widget_dir = config.resolved_widget_dir
     check_widget(widget_dir)
@@ -160,7 +173,7 @@ def create_app(config: OktaEmulatorConfig) -> Starlette:
         *oauth.routes(), *idx.routes(), *management.routes(), *controls.routes(),
         Mount(pages.WIDGET_PATH, app=StaticFiles(directory=widget_dir), name="widget"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed})
     app.state.org = org
     app.add_middleware(FaultMiddleware, org=org)
     app.add_middleware(RequestLogMiddleware, log=org.log,

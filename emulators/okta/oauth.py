@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from emulators.okta import pages
-from emulators.okta.state import App, AuthCode, Session, Token, Transaction, User
+from emulators.okta.state import App, AuthCode, Session, Token, User
 
 if TYPE_CHECKING:
     from emulators.okta.app import Org
@@ -620,5 +620,3 @@ def routes() -> list[Route]:
         Route("/login/signout", signout, methods=["GET"]),
     ]
 
-
-__all__ = ["routes", "discovery", "Transaction"]

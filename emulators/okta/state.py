@@ -208,7 +208,6 @@ class OrgState:
         for user in self.users.values():
             if user.login.lower() == wanted:
                 return user
-        # Okta also accepts the short login (the part before @) when it is unique in the org.
         return None
 
     def user_by_id_or_login(self, key: str) -> User | None:

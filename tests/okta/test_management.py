@@ -183,3 +183,13 @@ def test_client_errors_never_show_the_token() -> None:
             pytest.raises(OktaApiError) as info:
         client.find_app_by_label("x")
     assert info.value.status == 502 and "GET /api/v1/apps" in str(info.value)
+
+
+def test_unknown_api_paths_and_methods_answer_like_okta(http: httpx.Client) -> None:
+    auth = {"Authorization": f"SSWS {API_TOKEN}"}
+    response = http.get("/api/v1/nothing-here", headers=auth)
+    assert response.status_code == 404 and response.json()["errorCode"] == "E0000007"
+    response = http.patch("/api/v1/apps", headers=auth)
+    assert response.status_code == 405 and response.json()["errorCode"] == "E0000022"
+    response = http.get("/api/v1/apps/0oaMissing0000000000", headers=auth)
+    assert response.status_code == 404 and response.json()["errorCode"] == "E0000007"
