@@ -139,3 +139,15 @@ def test_command_line_prints_the_base_url() -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_the_widget_is_pinned_and_not_committed() -> None:
+    widget = REPO / "emulators" / "okta" / "widget"
+    package = json.loads((widget / "package.json").read_text())
+    assert package["private"] is True
+    assert package["dependencies"] == {"@okta/okta-signin-widget": "7.49.0"}
+    lock = json.loads((widget / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/@okta/okta-signin-widget"]["version"] == "7.49.0"
+    tracked = subprocess.run(["git", "ls-files", "emulators/okta/widget"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert sorted(tracked) == ["emulators/okta/widget/package-lock.json", "emulators/okta/widget/package.json"]
