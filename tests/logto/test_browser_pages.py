@@ -79,11 +79,20 @@ def test_typing_an_sso_email_flips_the_form(page: Page, logto: LogtoHandle, rp: 
                                             provisioned: Provisioned) -> None:  # fmt: skip
     requests = track(page)
     open_sign_in(page, rp, logto)
+    page.evaluate(
+        """() => document.querySelector('input[name=identifier]').addEventListener(
+            'input', () => { window.__lastInput = performance.now(); }, true)"""
+    )
     page.locator("input[name=identifier]").press_sequentially("alice@acme.test", delay=60)
     expect(page.get_by_role("button", **SSO_BUTTON)).to_be_visible()
     # debounced: typing at 60 ms a key gives one lookup, for the whole address (never for "alice@acme." or less)
     assert lookups(requests)[-1] == f"GET {logto.endpoint}/api/experience/sso-connectors?email=alice%40acme.test"
     assert len(lookups(requests)) == 1 or all("acme.t" in u for u in lookups(requests))
+    delay = page.evaluate(
+        """() => performance.getEntriesByType('resource')
+            .filter((e) => e.name.includes('/api/experience/sso-connectors')).pop().startTime - window.__lastInput"""
+    )
+    assert 290 <= delay < 1500, f"lookup started {delay:.0f} ms after the last input (Logto: ~300 ms)"
     expect(page.locator("input[name=password]")).to_have_count(0)
     expect(page.get_by_role("button", name="Sign in", exact=True)).to_have_count(0)
     expect(page.locator("a", has_text="Single Sign-On")).to_have_count(0)
