@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import Page, expect
@@ -235,6 +236,16 @@ def test_upstream_access_denied_ends_with_a_toast_on_sign_in(page: Page, logto: 
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator("input[name=identifier]")).to_have_value("alice@acme.test")
     expect(page.get_by_role("button", **SSO_BUTTON)).to_be_visible()
+    storage = page.evaluate("Object.fromEntries(Object.entries(sessionStorage))")
+    origin = logto.endpoint
+    assert set(json.loads(storage[f"logto:{origin}:verification-ids"])) == {"EnterpriseSso"}
+    assert json.loads(storage[f"logto:{origin}:identifier-input-value"]) == {
+        "type": "email",
+        "value": "alice@acme.test",
+    }
+    assert f"social_auth_state:{provisioned.connector['id']}" not in storage  # consumed by the state check
+    upstream_state = [r for r in idp.requests if r["path"] == "/authorize"][-1]["query"]["state"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{11}", upstream_state)
 
 
 def test_state_mismatch_on_the_callback(page: Page, logto: LogtoHandle, rp: RelyingParty,

@@ -245,3 +245,13 @@ def test_form_post_errors_are_an_auto_submitting_400_page(logto: LogtoHandle, ap
     assert response.status_code == 400
     assert "<title>Submitting Callback</title>" in response.text
     assert 'name="error" value="login_required"' in response.text
+
+
+def test_auth_js_style_clients_without_state_nonce_or_pkce(logto: LogtoHandle, app: WebApp) -> None:
+    with logto.http() as client:
+        callback = password_sign_in(client, app, state=None, nonce=None, scope="openid profile email")
+        assert set(query_of(callback)) == {"code", "iss"}
+        body = exchange(client, app, query_of(callback)["code"]).json()
+        jwks = client.get("/oidc/jwks").json()
+    claims = jwt.decode(body["id_token"], KeySet.import_key_set(jwks), algorithms=["ES384"]).claims
+    assert "nonce" not in claims and claims["aud"] == app.id
