@@ -25,8 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     host = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
     sock, site = bind_socket(host, args.port, purpose="Okta emulator")
     config = OktaEmulatorConfig(
-        issuer=site.base_url, api_token=args.api_token, widget_generation="gen3" if args.gen3 else "gen2",
-        layout="one-page" if args.one_page else "identifier-first", seed_file=args.seed,
+        issuer=site.base_url,
+        api_token=args.api_token,
+        widget_generation="gen3" if args.gen3 else "gen2",
+        layout="one-page" if args.one_page else "identifier-first",
+        seed_file=args.seed,
         rate_limit_per_minute=args.rate_limit,
     )
     try:

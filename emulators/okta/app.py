@@ -96,14 +96,19 @@ class Org:
 
     def set_session_cookie(self, response: Response, session: Session, *, persistent: bool) -> None:
         response.set_cookie(
-            SESSION_COOKIE, self._cookie.dumps(session.id), max_age=int(session.expires - self.now())
-            if persistent else None, path="/", httponly=True, secure=self._secure,
+            SESSION_COOKIE,
+            self._cookie.dumps(session.id),
+            max_age=int(session.expires - self.now()) if persistent else None,
+            path="/",
+            httponly=True,
+            secure=self._secure,
             samesite="none" if self._secure else "lax",
         )
 
     def clear_session_cookie(self, response: Response) -> None:
-        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=self._secure,
-                               samesite="none" if self._secure else "lax")
+        response.delete_cookie(
+            SESSION_COOKIE, path="/", httponly=True, secure=self._secure, samesite="none" if self._secure else "lax"
+        )
 
     # -- rate limiting (authorize) -------------------------------------------------------------------------------
     def rate_limited(self, request: Request) -> tuple[Response | None, dict[str, str]]:
@@ -117,17 +122,27 @@ class Org:
             self.state.rate_window = [t for t in self.state.rate_window if t >= window_start]
             self.state.rate_window.append(now)
             used = len(self.state.rate_window)
-        headers = {"X-Rate-Limit-Limit": str(limit), "X-Rate-Limit-Remaining": str(max(limit - used, 0)),
-                   "X-Rate-Limit-Reset": str(window_start + 60)}
+        headers = {
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(max(limit - used, 0)),
+            "X-Rate-Limit-Reset": str(window_start + 60),
+        }
         if used <= limit:
             return None, headers
         summary = "API call exceeded rate limit due to too many requests."
         if "text/html" in request.headers.get("accept", ""):
             response: Response = pages.error_page(self, 429, "E0000047", summary)
         else:
-            response = JSONResponse({"errorCode": "E0000047", "errorSummary": summary, "errorLink": "E0000047",
-                                     "errorId": "oae" + secrets.token_urlsafe(16), "errorCauses": []},
-                                    status_code=429)
+            response = JSONResponse(
+                {
+                    "errorCode": "E0000047",
+                    "errorSummary": summary,
+                    "errorLink": "E0000047",
+                    "errorId": "oae" + secrets.token_urlsafe(16),
+                    "errorCauses": [],
+                },
+                status_code=429,
+            )
         response.headers.update(headers)
         return response, headers
 
@@ -145,8 +160,9 @@ class FaultMiddleware:
             if faults.slow_seconds > 0:
                 await asyncio.sleep(faults.slow_seconds)
             if faults.down:
-                response = Response("Service Unavailable", status_code=503, media_type="text/plain",
-                                    headers={"Retry-After": "30"})
+                response = Response(
+                    "Service Unavailable", status_code=503, media_type="text/plain", headers={"Retry-After": "30"}
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -154,8 +170,9 @@ class FaultMiddleware:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
-        return management.ApiError(404, "E0000007", f"Not found: Resource not found: {request.url.path} "
-                                                    "(Endpoint)").response()
+        return management.ApiError(
+            404, "E0000007", f"Not found: Resource not found: {request.url.path} (Endpoint)"
+        ).response()
     return PlainTextResponse("Not Found", status_code=404)
 
 
@@ -170,12 +187,16 @@ def create_app(config: OktaEmulatorConfig) -> Starlette:
     check_widget(widget_dir)
     org = Org(config)
     routes = [
-        *oauth.routes(), *idx.routes(), *management.routes(), *controls.routes(),
+        *oauth.routes(),
+        *idx.routes(),
+        *management.routes(),
+        *controls.routes(),
         Mount(pages.WIDGET_PATH, app=StaticFiles(directory=widget_dir), name="widget"),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed})
     app.state.org = org
     app.add_middleware(FaultMiddleware, org=org)
-    app.add_middleware(RequestLogMiddleware, log=org.log,
-                       skip_prefixes=("/_emulator", pages.WIDGET_PATH, "/favicon.ico"))
+    app.add_middleware(
+        RequestLogMiddleware, log=org.log, skip_prefixes=("/_emulator", pages.WIDGET_PATH, "/favicon.ico")
+    )
     return app

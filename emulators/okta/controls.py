@@ -64,8 +64,13 @@ async def load_seed(request: Request) -> Response:
     return JSONResponse(counts)
 
 
-FAULT_TYPES = {"down": bool, "slow_seconds": (int, float), "token_error": (dict, type(None)),
-               "email_unverified": bool, "clock_skew_seconds": (int, float)}
+FAULT_TYPES = {
+    "down": bool,
+    "slow_seconds": (int, float),
+    "token_error": (dict, type(None)),
+    "email_unverified": bool,
+    "clock_skew_seconds": (int, float),
+}
 
 
 async def faults(request: Request) -> Response:
@@ -80,8 +85,9 @@ async def faults(request: Request) -> Response:
             return data
         unknown = set(data) - set(FAULT_TYPES)
         if unknown:
-            return JSONResponse({"error": f"unknown faults: {sorted(unknown)}; known: {sorted(FAULT_TYPES)}"},
-                                status_code=400)
+            return JSONResponse(
+                {"error": f"unknown faults: {sorted(unknown)}; known: {sorted(FAULT_TYPES)}"}, status_code=400
+            )
         for key, value in data.items():
             if not isinstance(value, FAULT_TYPES[key]) or (key == "slow_seconds" and isinstance(value, bool)):
                 return JSONResponse({"error": f"bad value for {key}"}, status_code=400)
@@ -152,8 +158,9 @@ async def clock(request: Request) -> Response:
 
 async def sessions(request: Request) -> Response:
     org: Org = request.app.state.org
-    return JSONResponse([{"id": s.id[:6] + "…", "user_id": s.user_id, "amr": s.amr} for s in
-                         org.state.sessions.values()])
+    return JSONResponse(
+        [{"id": s.id[:6] + "…", "user_id": s.user_id, "amr": s.amr} for s in org.state.sessions.values()]
+    )
 
 
 def routes() -> list[Route]:

@@ -33,17 +33,24 @@ def msg(message: str, key: str, cls: str = "ERROR") -> dict[str, Any]:
 AUTH_FAILED = msg("Authentication failed", "errors.E0000004")
 NOT_ASSIGNED = msg("User is not assigned to this application.", "idx.error.user.not.assigned.to.app")
 INCORRECT_PASSWORD = msg("Password is incorrect", "incorrectPassword")
-INVALID_PASSCODE = msg("Your code doesn't match our records. Please try again.",
-                       "authfactor.challenge.soft_token.invalid_passcode")
-USED_PASSCODE = msg("Each code can only be used once. Please wait for a new code and try again.",
-                    "authfactor.challenge.soft_token.used_passcode")
-FACTOR_SUSPENDED = msg("This factor is suspended for your account due to too many failed attempts",
-                       "authfactor.challenge.suspended_factor")
-SESSION_EXPIRED = msg("You have been logged out due to inactivity. Refresh or return to the sign in screen.",
-                      "idx.session.expired")
+INVALID_PASSCODE = msg(
+    "Your code doesn't match our records. Please try again.", "authfactor.challenge.soft_token.invalid_passcode"
+)
+USED_PASSCODE = msg(
+    "Each code can only be used once. Please wait for a new code and try again.",
+    "authfactor.challenge.soft_token.used_passcode",
+)
+FACTOR_SUSPENDED = msg(
+    "This factor is suspended for your account due to too many failed attempts", "authfactor.challenge.suspended_factor"
+)
+SESSION_EXPIRED = msg(
+    "You have been logged out due to inactivity. Refresh or return to the sign in screen.", "idx.session.expired"
+)
 BLANK = msg("This field cannot be left blank", "model.validation.field.blank")
-RESET_NOT_ALLOWED = msg("Reset password is not allowed at this time. Please contact support for assistance.",
-                        "oie.selfservice.reset.password.not.allowed")
+RESET_NOT_ALLOWED = msg(
+    "Reset password is not allowed at this time. Please contact support for assistance.",
+    "oie.selfservice.reset.password.not.allowed",
+)
 
 
 class IdxViews:
@@ -57,22 +64,33 @@ class IdxViews:
         return self.org.config.issuer
 
     def _state_handle(self, txn: Transaction) -> dict[str, Any]:
-        return {"name": "stateHandle", "required": True, "value": txn.state_handle, "visible": False,
-                "mutable": False}
+        return {"name": "stateHandle", "required": True, "value": txn.state_handle, "visible": False, "mutable": False}
 
-    def _form(self, txn: Transaction, name: str, path: str, fields: list[dict[str, Any]],
-              relates_to: list[str] | None = None) -> dict[str, Any]:
+    def _form(
+        self, txn: Transaction, name: str, path: str, fields: list[dict[str, Any]], relates_to: list[str] | None = None
+    ) -> dict[str, Any]:
         form: dict[str, Any] = {"rel": ["create-form"], "name": name}
         if relates_to:
             form["relatesTo"] = relates_to
-        form.update({"href": self.issuer + path, "method": "POST", "produces": ION,
-                     "value": [*fields, self._state_handle(txn)], "accepts": ACCEPTS})
+        form.update(
+            {
+                "href": self.issuer + path,
+                "method": "POST",
+                "produces": ION,
+                "value": [*fields, self._state_handle(txn)],
+                "accepts": ACCEPTS,
+            }
+        )
         return form
 
-    def _envelope(self, txn: Transaction, remediations: list[dict[str, Any]] | None,
-                  messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def _envelope(
+        self, txn: Transaction, remediations: list[dict[str, Any]] | None, messages: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "version": "1.0.0", "stateHandle": txn.state_handle, "expiresAt": iso(txn.expires), "intent": "LOGIN",
+            "version": "1.0.0",
+            "stateHandle": txn.state_handle,
+            "expiresAt": iso(txn.expires),
+            "intent": "LOGIN",
         }
         if remediations is not None:
             body["remediation"] = {"type": "array", "value": remediations}
@@ -90,8 +108,11 @@ class IdxViews:
     def _password_authenticator(self, txn: Transaction, enrollment_id: str | None = None) -> dict[str, Any]:
         value: dict[str, Any] = {
             "recover": self._form(txn, "recover", "/idp/idx/recover", []),
-            "type": "password", "key": PASSWORD, "id": self.org.password_authenticator_id,
-            "displayName": "Password", "methods": [{"type": "password"}],
+            "type": "password",
+            "key": PASSWORD,
+            "id": self.org.password_authenticator_id,
+            "displayName": "Password",
+            "methods": [{"type": "password"}],
         }
         if enrollment_id:
             value["id"] = enrollment_id
@@ -99,20 +120,36 @@ class IdxViews:
         return value
 
     def _otp_enrollment(self, factor_id: str) -> dict[str, Any]:
-        return {"type": "app", "key": GOOGLE_OTP, "id": factor_id, "authenticatorId": self.org.totp_authenticator_id,
-                "displayName": "Google Authenticator", "methods": [{"type": "otp"}]}
+        return {
+            "type": "app",
+            "key": GOOGLE_OTP,
+            "id": factor_id,
+            "authenticatorId": self.org.totp_authenticator_id,
+            "displayName": "Google Authenticator",
+            "methods": [{"type": "otp"}],
+        }
 
     # -- views -------------------------------------------------------------------------------------------------
-    def identify(self, txn: Transaction, messages: list[dict[str, Any]] | None = None,
-                 identifier_messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def identify(
+        self,
+        txn: Transaction,
+        messages: list[dict[str, Any]] | None = None,
+        identifier_messages: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         one_page = self.org.runtime.layout == "one-page"
         identifier: dict[str, Any] = {"name": "identifier", "label": "Username", "required": True}
         if identifier_messages:
             identifier["messages"] = {"type": "array", "value": identifier_messages}
         fields: list[dict[str, Any]] = [identifier]
         if one_page:
-            fields.append({"name": "credentials", "type": "object", "form": {"value": [
-                {"name": "passcode", "label": "Password", "secret": True}]}, "required": True})
+            fields.append(
+                {
+                    "name": "credentials",
+                    "type": "object",
+                    "form": {"value": [{"name": "passcode", "label": "Password", "secret": True}]},
+                    "required": True,
+                }
+            )
         fields.append({"name": "rememberMe", "type": "boolean", "label": "Remember this device"})
         body = self._envelope(txn, [self._form(txn, "identify", "/idp/idx/identify", fields)], messages)
         if one_page:
@@ -127,12 +164,22 @@ class IdxViews:
         return items
 
     def _password_authenticator_enrollment(self, user: User) -> dict[str, Any]:
-        return {"type": "password", "key": PASSWORD, "id": self.org.password_enrollment_id(user),
-                "authenticatorId": self.org.password_authenticator_id, "displayName": "Password",
-                "methods": [{"type": "password"}]}
+        return {
+            "type": "password",
+            "key": PASSWORD,
+            "id": self.org.password_enrollment_id(user),
+            "authenticatorId": self.org.password_authenticator_id,
+            "displayName": "Password",
+            "methods": [{"type": "password"}],
+        }
 
-    def challenge(self, txn: Transaction, user: User, messages: list[dict[str, Any]] | None = None,
-                  passcode_messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def challenge(
+        self,
+        txn: Transaction,
+        user: User,
+        messages: list[dict[str, Any]] | None = None,
+        passcode_messages: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         enrollments = self._enrollments(user)
         if txn.current == GOOGLE_OTP:
             passcode: dict[str, Any] = {"name": "passcode", "label": "Enter code", "required": True}
@@ -148,20 +195,44 @@ class IdxViews:
         for index, enrollment in enumerate(enrollments):
             if enrollment["key"] in txn.verified:
                 continue
-            options.append({
-                "label": enrollment["displayName"],
-                "value": {"form": {"value": [
-                    {"name": "id", "required": True, "value": enrollment["authenticatorId"], "mutable": False},
-                    {"name": "methodType", "required": False, "value": enrollment["methods"][0]["type"],
-                     "mutable": False},
-                ]}},
-                "relatesTo": f"$.authenticatorEnrollments.value[{index}]",
-            })
+            options.append(
+                {
+                    "label": enrollment["displayName"],
+                    "value": {
+                        "form": {
+                            "value": [
+                                {
+                                    "name": "id",
+                                    "required": True,
+                                    "value": enrollment["authenticatorId"],
+                                    "mutable": False,
+                                },
+                                {
+                                    "name": "methodType",
+                                    "required": False,
+                                    "value": enrollment["methods"][0]["type"],
+                                    "mutable": False,
+                                },
+                            ]
+                        }
+                    },
+                    "relatesTo": f"$.authenticatorEnrollments.value[{index}]",
+                }
+            )
         remediations = [
-            self._form(txn, "challenge-authenticator", "/idp/idx/challenge/answer", [credentials],
-                       ["$.currentAuthenticatorEnrollment"]),
-            self._form(txn, "select-authenticator-authenticate", "/idp/idx/challenge",
-                       [{"name": "authenticator", "type": "object", "options": options}]),
+            self._form(
+                txn,
+                "challenge-authenticator",
+                "/idp/idx/challenge/answer",
+                [credentials],
+                ["$.currentAuthenticatorEnrollment"],
+            ),
+            self._form(
+                txn,
+                "select-authenticator-authenticate",
+                "/idp/idx/challenge",
+                [{"name": "authenticator", "type": "object", "options": options}],
+            ),
         ]
         body = self._envelope(txn, remediations, messages)
         body["currentAuthenticatorEnrollment"] = {"type": "object", "value": current}
@@ -170,13 +241,21 @@ class IdxViews:
         return self._tail(txn, body)
 
     def _user(self, user: User) -> dict[str, Any]:
-        return {"type": "object", "value": {"id": user.id, "identifier": user.login, "profile": {
-            "firstName": user.first_name, "lastName": user.last_name, "timeZone": None, "locale": None}}}
+        return {
+            "type": "object",
+            "value": {
+                "id": user.id,
+                "identifier": user.login,
+                "profile": {"firstName": user.first_name, "lastName": user.last_name, "timeZone": None, "locale": None},
+            },
+        }
 
     def success(self, txn: Transaction, user: User) -> dict[str, Any]:
         body = self._envelope(txn, None)
-        body["success"] = {"name": "success-redirect",
-                           "href": f"{self.issuer}/login/token/redirect?stateToken={txn.state_token}"}
+        body["success"] = {
+            "name": "success-redirect",
+            "href": f"{self.issuer}/login/token/redirect?stateToken={txn.state_token}",
+        }
         body["user"] = self._user(user)
         return self._tail(txn, body)
 
@@ -190,8 +269,12 @@ class IdxViews:
 
 
 def ion(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(body), status_code=status, media_type=ION,
-                    headers={"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"})
+    return Response(
+        json.dumps(body),
+        status_code=status,
+        media_type=ION,
+        headers={"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"},
+    )
 
 
 def expired(status: int = 401) -> Response:

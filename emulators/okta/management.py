@@ -17,21 +17,36 @@ from emulators.okta.state import App, Factor, User, iso, okta_id
 if TYPE_CHECKING:
     from emulators.okta.app import Org
 
-PASSWORD_RULES = ("Password requirements were not met. Password requirements: at least 8 characters, a lowercase "
-                  "letter, an uppercase letter, a number, no parts of your username.")
+PASSWORD_RULES = (
+    "Password requirements were not met. Password requirements: at least 8 characters, a lowercase "
+    "letter, an uppercase letter, a number, no parts of your username."
+)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, summary: str, causes: list[str] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        summary: str,
+        causes: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(summary)
         self.status, self.code, self.summary, self.causes, self.headers = status, code, summary, causes or [], headers
 
     def response(self) -> JSONResponse:
-        return JSONResponse({
-            "errorCode": self.code, "errorSummary": self.summary, "errorLink": self.code,
-            "errorId": "oae" + secrets.token_urlsafe(16), "errorCauses": [{"errorSummary": c} for c in self.causes],
-        }, status_code=self.status, headers=self.headers)
+        return JSONResponse(
+            {
+                "errorCode": self.code,
+                "errorSummary": self.summary,
+                "errorLink": self.code,
+                "errorId": "oae" + secrets.token_urlsafe(16),
+                "errorCauses": [{"errorSummary": c} for c in self.causes],
+            },
+            status_code=self.status,
+            headers=self.headers,
+        )
 
 
 def validation(*causes: str) -> ApiError:
@@ -71,37 +86,68 @@ def api(handler: Any) -> Any:
                 return await handler(org, request)
         except ApiError as exc:
             return exc.response()
+
     return wrapped
 
 
 # -- serialisation ------------------------------------------------------------------------------------------------
 def app_json(org: Org, app: App, *, with_secret: bool = True) -> dict[str, Any]:
     base = f"{org.config.issuer}/api/v1/apps/{app.id}"
-    oauth_client: dict[str, Any] = {"autoKeyRotation": True, "client_id": app.client_id,
-                                    "token_endpoint_auth_method": app.token_endpoint_auth_method}
+    oauth_client: dict[str, Any] = {
+        "autoKeyRotation": True,
+        "client_id": app.client_id,
+        "token_endpoint_auth_method": app.token_endpoint_auth_method,
+    }
     if with_secret and app.token_endpoint_auth_method != "none":
         oauth_client["client_secret"] = app.client_secret
     lifecycle = "deactivate" if app.status == "ACTIVE" else "activate"
     return {
-        "id": app.id, "name": "oidc_client", "label": app.label, "status": app.status,
-        "lastUpdated": iso(app.last_updated), "created": iso(app.created), "accessibility": {
-            "selfService": False, "errorRedirectUrl": None, "loginRedirectUrl": None},
-        "visibility": {"autoSubmitToolbar": False, "hide": {"iOS": True, "web": True}, "appLinks": {"oidc_client_link": True}},
-        "features": [], "signOnMode": "OPENID_CONNECT",
-        "credentials": {"userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"},
-                        "signing": {"kid": org.keys.active.kid}, "oauthClient": oauth_client},
-        "settings": {"app": {}, "notifications": {"vpn": {"network": {"connection": "DISABLED"}}},
-                     "oauthClient": {
-                         "client_uri": None, "logo_uri": None, "redirect_uris": list(app.redirect_uris),
-                         "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
-                         "response_types": list(app.response_types), "grant_types": list(app.grant_types),
-                         "application_type": app.application_type, "consent_method": app.consent_method,
-                         "issuer_mode": "DYNAMIC", "idp_initiated_login": {"mode": "DISABLED", "default_scope": []},
-                         "wildcard_redirect": "DISABLED"}},
+        "id": app.id,
+        "name": "oidc_client",
+        "label": app.label,
+        "status": app.status,
+        "lastUpdated": iso(app.last_updated),
+        "created": iso(app.created),
+        "accessibility": {"selfService": False, "errorRedirectUrl": None, "loginRedirectUrl": None},
+        "visibility": {
+            "autoSubmitToolbar": False,
+            "hide": {"iOS": True, "web": True},
+            "appLinks": {"oidc_client_link": True},
+        },
+        "features": [],
+        "signOnMode": "OPENID_CONNECT",
+        "credentials": {
+            "userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"},
+            "signing": {"kid": org.keys.active.kid},
+            "oauthClient": oauth_client,
+        },
+        "settings": {
+            "app": {},
+            "notifications": {"vpn": {"network": {"connection": "DISABLED"}}},
+            "oauthClient": {
+                "client_uri": None,
+                "logo_uri": None,
+                "redirect_uris": list(app.redirect_uris),
+                "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
+                "response_types": list(app.response_types),
+                "grant_types": list(app.grant_types),
+                "application_type": app.application_type,
+                "consent_method": app.consent_method,
+                "issuer_mode": "DYNAMIC",
+                "idp_initiated_login": {"mode": "DISABLED", "default_scope": []},
+                "wildcard_redirect": "DISABLED",
+            },
+        },
         "_links": {
-            "appLinks": [{"name": "oidc_client_link", "href": f"{org.config.issuer}/home/oidc_client/{app.id}/aln",
-                          "type": "text/html"}],
-            "groups": {"href": f"{base}/groups"}, "users": {"href": f"{base}/users"},
+            "appLinks": [
+                {
+                    "name": "oidc_client_link",
+                    "href": f"{org.config.issuer}/home/oidc_client/{app.id}/aln",
+                    "type": "text/html",
+                }
+            ],
+            "groups": {"href": f"{base}/groups"},
+            "users": {"href": f"{base}/users"},
             lifecycle: {"href": f"{base}/lifecycle/{lifecycle}"},
         },
     }
@@ -110,14 +156,25 @@ def app_json(org: Org, app: App, *, with_secret: bool = True) -> dict[str, Any]:
 def user_json(org: Org, user: User) -> dict[str, Any]:
     base = f"{org.config.issuer}/api/v1/users/{user.id}"
     return {
-        "id": user.id, "status": user.status, "created": iso(user.created), "activated": iso(user.activated),
-        "statusChanged": iso(user.status_changed), "lastLogin": iso(user.last_login),
-        "lastUpdated": iso(user.last_updated), "passwordChanged": iso(user.password_changed),
+        "id": user.id,
+        "status": user.status,
+        "created": iso(user.created),
+        "activated": iso(user.activated),
+        "statusChanged": iso(user.status_changed),
+        "lastLogin": iso(user.last_login),
+        "lastUpdated": iso(user.last_updated),
+        "passwordChanged": iso(user.password_changed),
         "type": {"id": "oty" + org.state.org_id[3:]},
-        "profile": {"firstName": user.first_name, "lastName": user.last_name, "mobilePhone": None,
-                    "secondEmail": None, "login": user.login, "email": user.email, **user.extra_profile},
-        "credentials": {**({"password": {}} if user.password else {}),
-                        "provider": {"type": "OKTA", "name": "OKTA"}},
+        "profile": {
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            "mobilePhone": None,
+            "secondEmail": None,
+            "login": user.login,
+            "email": user.email,
+            **user.extra_profile,
+        },
+        "credentials": {**({"password": {}} if user.password else {}), "provider": {"type": "OKTA", "name": "OKTA"}},
         "_links": {"self": {"href": base}},
     }
 
@@ -125,15 +182,21 @@ def user_json(org: Org, user: User) -> dict[str, Any]:
 def factor_json(org: Org, user: User, factor: Factor, *, activation: bool = False) -> dict[str, Any]:
     base = f"{org.config.issuer}/api/v1/users/{user.id}/factors/{factor.id}"
     body: dict[str, Any] = {
-        "id": factor.id, "factorType": factor.factor_type, "provider": factor.provider, "vendorName": "GOOGLE",
-        "status": factor.status, "created": iso(factor.created), "lastUpdated": iso(factor.last_updated),
+        "id": factor.id,
+        "factorType": factor.factor_type,
+        "provider": factor.provider,
+        "vendorName": "GOOGLE",
+        "status": factor.status,
+        "created": iso(factor.created),
+        "lastUpdated": iso(factor.last_updated),
         "profile": {"credentialId": user.login},
         "_links": {"self": {"href": base}, "user": {"href": f"{org.config.issuer}/api/v1/users/{user.id}"}},
     }
     if activation:
         body["_links"]["activate"] = {"href": f"{base}/lifecycle/activate", "hints": {"allow": ["POST"]}}
-        body["_embedded"] = {"activation": {"timeStep": 30, "sharedSecret": factor.secret, "encoding": "base32",
-                                            "keyLength": 16}}
+        body["_embedded"] = {
+            "activation": {"timeStep": 30, "sharedSecret": factor.secret, "encoding": "base32", "keyLength": 16}
+        }
     return body
 
 
@@ -159,8 +222,9 @@ def _check_uris(uris: Any, field: str) -> list[str]:
         raise validation(f"{field}: must be a list of URIs")
     for uri in uris:
         if "://" not in uri or "#" in uri or "*" in uri:
-            raise validation(f"{field}: '{uri}' is not a valid redirect URI. It must be an absolute URI without a "
-                             "fragment.")
+            raise validation(
+                f"{field}: '{uri}' is not a valid redirect URI. It must be an absolute URI without a fragment."
+            )
     return list(uris)
 
 
@@ -174,8 +238,9 @@ def _apply_app_body(app: App, body: dict[str, Any], *, creating: bool) -> None:
     if "redirect_uris" in settings or creating:
         app.redirect_uris = _check_uris(settings.get("redirect_uris"), "redirect_uris")
     if "post_logout_redirect_uris" in settings or creating:
-        app.post_logout_redirect_uris = _check_uris(settings.get("post_logout_redirect_uris"),
-                                                    "post_logout_redirect_uris")
+        app.post_logout_redirect_uris = _check_uris(
+            settings.get("post_logout_redirect_uris"), "post_logout_redirect_uris"
+        )
     for key, attr in (("response_types", "response_types"), ("grant_types", "grant_types")):
         if key in settings:
             value = settings[key]
@@ -186,7 +251,7 @@ def _apply_app_body(app: App, body: dict[str, Any], *, creating: bool) -> None:
         app.application_type = str(settings["application_type"])
     if "consent_method" in settings:
         app.consent_method = str(settings["consent_method"])
-    oauth = ((body.get("credentials") or {}).get("oauthClient") or {})
+    oauth = (body.get("credentials") or {}).get("oauthClient") or {}
     if "token_endpoint_auth_method" in oauth:
         method = oauth["token_endpoint_auth_method"]
         if method not in ("none", "client_secret_post", "client_secret_basic", "client_secret_jwt", "private_key_jwt"):
@@ -223,8 +288,16 @@ async def create_app(org: Org, request: Request) -> Response:
     if causes:
         raise validation(*causes)
     now = org.now()
-    app = App(id=okta_id("0oa"), label="", client_secret=secrets.token_urlsafe(48)[:64], redirect_uris=[],
-              created=now, last_updated=now, secret_created=now, secret_id=okta_id("ocs"))
+    app = App(
+        id=okta_id("0oa"),
+        label="",
+        client_secret=secrets.token_urlsafe(48)[:64],
+        redirect_uris=[],
+        created=now,
+        last_updated=now,
+        secret_created=now,
+        secret_id=okta_id("ocs"),
+    )
     _apply_app_body(app, body, creating=True)
     client_id = ((body.get("credentials") or {}).get("oauthClient") or {}).get("client_id")
     if client_id:
@@ -260,8 +333,12 @@ async def update_app(org: Org, request: Request) -> Response:
 async def delete_app(org: Org, request: Request) -> Response:
     app = _app(org, request.path_params["app_id"])
     if app.status == "ACTIVE":
-        raise ApiError(403, "E0000056", "Delete application forbidden.",
-                       ["The application must be deactivated before it can be deleted."])
+        raise ApiError(
+            403,
+            "E0000056",
+            "Delete application forbidden.",
+            ["The application must be deactivated before it can be deleted."],
+        )
     del org.state.apps[app.id]
     return Response(status_code=204)
 
@@ -280,18 +357,38 @@ async def app_lifecycle(org: Org, request: Request) -> Response:
 @api
 async def app_secrets(org: Org, request: Request) -> Response:
     app = _app(org, request.path_params["app_id"])
-    return JSONResponse([{"id": app.secret_id, "status": "ACTIVE", "client_secret": app.client_secret,
-                          "secret_hash": None, "created": iso(app.secret_created),
-                          "lastUpdated": iso(app.secret_created)}])
+    return JSONResponse(
+        [
+            {
+                "id": app.secret_id,
+                "status": "ACTIVE",
+                "client_secret": app.client_secret,
+                "secret_hash": None,
+                "created": iso(app.secret_created),
+                "lastUpdated": iso(app.secret_created),
+            }
+        ]
+    )
 
 
 def app_user_json(org: Org, app: App, user: User) -> dict[str, Any]:
-    return {"id": user.id, "externalId": None, "created": iso(app.assigned.get(user.id)),
-            "lastUpdated": iso(app.assigned.get(user.id)), "scope": "USER", "status": "ACTIVE",
-            "statusChanged": iso(app.assigned.get(user.id)), "passwordChanged": None, "syncState": "DISABLED",
-            "credentials": {"userName": user.login}, "profile": {},
-            "_links": {"app": {"href": f"{org.config.issuer}/api/v1/apps/{app.id}"},
-                       "user": {"href": f"{org.config.issuer}/api/v1/users/{user.id}"}}}
+    return {
+        "id": user.id,
+        "externalId": None,
+        "created": iso(app.assigned.get(user.id)),
+        "lastUpdated": iso(app.assigned.get(user.id)),
+        "scope": "USER",
+        "status": "ACTIVE",
+        "statusChanged": iso(app.assigned.get(user.id)),
+        "passwordChanged": None,
+        "syncState": "DISABLED",
+        "credentials": {"userName": user.login},
+        "profile": {},
+        "_links": {
+            "app": {"href": f"{org.config.issuer}/api/v1/apps/{app.id}"},
+            "user": {"href": f"{org.config.issuer}/api/v1/users/{user.id}"},
+        },
+    }
 
 
 @api
@@ -337,8 +434,13 @@ def _user(org: Org, key: str) -> User:
 
 def check_password(password: str, login: str, first: str, last: str) -> None:
     parts = {p.lower() for p in [login.split("@")[0], first, last] if p and len(p) >= 3}
-    if (len(password) < 8 or not any(c.islower() for c in password) or not any(c.isupper() for c in password)
-            or not any(c.isdigit() for c in password) or any(p in password.lower() for p in parts)):
+    if (
+        len(password) < 8
+        or not any(c.islower() for c in password)
+        or not any(c.isupper() for c in password)
+        or not any(c.isdigit() for c in password)
+        or any(p in password.lower() for p in parts)
+    ):
         raise validation(f"password: {PASSWORD_RULES}")
 
 
@@ -348,8 +450,11 @@ async def create_user(org: Org, request: Request) -> Response:
     profile = body.get("profile")
     if not isinstance(profile, dict):
         raise validation("profile: The field cannot be left blank")
-    causes = [f"{k}: The field cannot be left blank" for k in ("firstName", "lastName", "email", "login")
-              if not isinstance(profile.get(k), str) or not profile.get(k, "").strip()]
+    causes = [
+        f"{k}: The field cannot be left blank"
+        for k in ("firstName", "lastName", "email", "login")
+        if not isinstance(profile.get(k), str) or not profile.get(k, "").strip()
+    ]
     email = profile.get("email")
     if isinstance(email, str) and email and "@" not in email:
         causes.append("email: Does not match required pattern")
@@ -362,9 +467,20 @@ async def create_user(org: Org, request: Request) -> Response:
         check_password(str(password), profile["login"], profile["firstName"], profile["lastName"])
     now = org.now()
     extra = {k: v for k, v in profile.items() if k not in ("firstName", "lastName", "email", "login")}
-    user = User(id=okta_id("00u"), login=profile["login"], email=email, first_name=profile["firstName"],
-                last_name=profile["lastName"], password=password, status="STAGED", created=now, last_updated=now,
-                status_changed=None, password_changed=now if password else None, extra_profile=extra)
+    user = User(
+        id=okta_id("00u"),
+        login=profile["login"],
+        email=email,
+        first_name=profile["firstName"],
+        last_name=profile["lastName"],
+        password=password,
+        status="STAGED",
+        created=now,
+        last_updated=now,
+        status_changed=None,
+        password_changed=now if password else None,
+        extra_profile=extra,
+    )
     if request.query_params.get("activate", "true").lower() == "true":
         user.status = "ACTIVE" if password else "PROVISIONED"
         user.activated = now
@@ -379,14 +495,21 @@ async def list_users(org: Org, request: Request) -> Response:
     search = request.query_params.get("search") or request.query_params.get("filter") or ""
     users = list(org.state.users.values())
     if q:
-        users = [u for u in users if any(v.lower().startswith(q) for v in (u.login, u.email, u.first_name,
-                                                                                u.last_name))]
+        users = [
+            u for u in users if any(v.lower().startswith(q) for v in (u.login, u.email, u.first_name, u.last_name))
+        ]
     if search:
         wanted = search.split(" eq ", 1)
         if len(wanted) == 2:
             field, value = wanted[0].strip().removeprefix("profile."), wanted[1].strip().strip('"')
-            attr = {"login": "login", "email": "email", "firstName": "first_name", "lastName": "last_name",
-                    "id": "id", "status": "status"}.get(field)
+            attr = {
+                "login": "login",
+                "email": "email",
+                "firstName": "first_name",
+                "lastName": "last_name",
+                "id": "id",
+                "status": "status",
+            }.get(field)
             if attr is None:
                 raise validation(f"search: unsupported field {field}")
             users = [u for u in users if str(getattr(u, attr)).lower() == value.lower()]
@@ -410,13 +533,20 @@ async def update_user(org: Org, request: Request) -> Response:
         missing = [k for k in mapping if not profile.get(k)]
         if missing:
             raise validation(*[f"{k}: The field cannot be left blank" for k in missing])
-    if "login" in profile and profile["login"].lower() != user.login.lower() and org.state.user_by_login(
-            profile["login"]):
+    if (
+        "login" in profile
+        and profile["login"].lower() != user.login.lower()
+        and org.state.user_by_login(profile["login"])
+    ):
         raise validation("login: An object with this field already exists in the current organization")
     password = (((body.get("credentials") or {}).get("password")) or {}).get("value")
     if password is not None:
-        check_password(str(password), profile.get("login", user.login), profile.get("firstName", user.first_name),
-                       profile.get("lastName", user.last_name))
+        check_password(
+            str(password),
+            profile.get("login", user.login),
+            profile.get("firstName", user.first_name),
+            profile.get("lastName", user.last_name),
+        )
     for key, value in profile.items():
         if key in mapping:
             setattr(user, mapping[key], value)
@@ -470,14 +600,16 @@ async def user_lifecycle(org: Org, request: Request) -> Response:
         user.failed_password_attempts = 0
     elif action == "suspend":
         if user.status != "ACTIVE":
-            raise ApiError(400, "E0000001", "Api validation failed: user", ["user: Cannot suspend a user that is "
-                                                                            "not active"])
+            raise ApiError(
+                400, "E0000001", "Api validation failed: user", ["user: Cannot suspend a user that is not active"]
+            )
         user.status = "SUSPENDED"
         org.state.end_sessions_of(user.id)
     elif action == "unsuspend":
         if user.status != "SUSPENDED":
-            raise ApiError(400, "E0000001", "Api validation failed: user", ["user: Cannot unsuspend a user that is "
-                                                                            "not suspended"])
+            raise ApiError(
+                400, "E0000001", "Api validation failed: user", ["user: Cannot unsuspend a user that is not suspended"]
+            )
         user.status = "ACTIVE"
     else:
         raise not_found("Operation", action)
@@ -507,15 +639,26 @@ async def enroll_factor(org: Org, request: Request) -> Response:
     user = _user(org, request.path_params["user_id"])
     body = await _json(request)
     if body.get("factorType") != "token:software:totp" or body.get("provider") != "GOOGLE":
-        raise ApiError(400, "E0000001", "Api validation failed: factorType",
-                       ["factorType: only token:software:totp with provider GOOGLE is emulated"])
+        raise ApiError(
+            400,
+            "E0000001",
+            "Api validation failed: factorType",
+            ["factorType: only token:software:totp with provider GOOGLE is emulated"],
+        )
     if any(f.factor_type == "token:software:totp" for f in user.factors.values() if f.status == "ACTIVE"):
-        raise ApiError(400, "E0000001", "Api validation failed: factor",
-                       ["factor: A factor of this type is already set up."])
+        raise ApiError(
+            400, "E0000001", "Api validation failed: factor", ["factor: A factor of this type is already set up."]
+        )
     user.factors = {k: f for k, f in user.factors.items() if f.status == "ACTIVE"}
     now = org.now()
-    factor = Factor(id=okta_id("uft"), factor_type="token:software:totp", provider="GOOGLE",
-                    secret=totp.new_secret(), created=now, last_updated=now)
+    factor = Factor(
+        id=okta_id("uft"),
+        factor_type="token:software:totp",
+        provider="GOOGLE",
+        secret=totp.new_secret(),
+        created=now,
+        last_updated=now,
+    )
     user.factors[factor.id] = factor
     return JSONResponse(factor_json(org, user, factor, activation=True))
 
@@ -532,8 +675,12 @@ async def activate_factor(org: Org, request: Request) -> Response:
     passcode = body.get("passCode")
     counter = totp.match_step(factor, str(passcode or ""), org.now(), org.runtime.totp_valid_window + 2)
     if counter is None:
-        raise ApiError(403, "E0000068", "Invalid Passcode/Answer",
-                       ["passCode: Your passcode doesn't match our records. Please try again."])
+        raise ApiError(
+            403,
+            "E0000068",
+            "Invalid Passcode/Answer",
+            ["passCode: Your passcode doesn't match our records. Please try again."],
+        )
     factor.used_steps.add(counter)
     factor.status = "ACTIVE"
     factor.last_updated = org.now()

@@ -31,33 +31,80 @@ def discovery(org: Org) -> dict[str, Any]:
         "registration_endpoint": f"{i}/oauth2/v1/clients",
         "jwks_uri": f"{i}/oauth2/v1/keys",
         "response_types_supported": [
-            "code", "id_token", "code id_token", "code token", "id_token token", "code id_token token",
+            "code",
+            "id_token",
+            "code id_token",
+            "code token",
+            "id_token token",
+            "code id_token token",
         ],
         "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
         "grant_types_supported": [
-            "authorization_code", "implicit", "refresh_token", "password",
+            "authorization_code",
+            "implicit",
+            "refresh_token",
+            "password",
             "urn:ietf:params:oauth:grant-type:device_code",
         ],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": sorted(ORG_SCOPES),
         "token_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none",
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "private_key_jwt",
+            "none",
         ],
         "claims_supported": [
-            "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name",
-            "nickname", "preferred_username", "given_name", "middle_name", "family_name", "email",
-            "email_verified", "profile", "zoneinfo", "locale", "address", "phone_number", "picture", "website",
-            "gender", "birthdate", "updated_at", "at_hash", "c_hash",
+            "iss",
+            "ver",
+            "sub",
+            "aud",
+            "iat",
+            "exp",
+            "jti",
+            "auth_time",
+            "amr",
+            "idp",
+            "nonce",
+            "name",
+            "nickname",
+            "preferred_username",
+            "given_name",
+            "middle_name",
+            "family_name",
+            "email",
+            "email_verified",
+            "profile",
+            "zoneinfo",
+            "locale",
+            "address",
+            "phone_number",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "updated_at",
+            "at_hash",
+            "c_hash",
         ],
         "code_challenge_methods_supported": ["S256"],
         "introspection_endpoint": f"{i}/oauth2/v1/introspect",
         "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none",
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "private_key_jwt",
+            "none",
         ],
         "revocation_endpoint": f"{i}/oauth2/v1/revoke",
         "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none",
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "private_key_jwt",
+            "none",
         ],
         "end_session_endpoint": f"{i}/oauth2/v1/logout",
         "request_parameter_supported": True,
@@ -80,9 +127,7 @@ def admin_app_url(org: Org, client_id: str) -> str:
 def redirect_with(uri: str, params: dict[str, str | None], response_mode: str = "query") -> Response:
     values = {k: v for k, v in params.items() if v is not None}
     if response_mode == "form_post":
-        inputs = "".join(
-            f'<input type="hidden" name="{k}" value="{_html_escape(v)}"/>' for k, v in values.items()
-        )
+        inputs = "".join(f'<input type="hidden" name="{k}" value="{_html_escape(v)}"/>' for k, v in values.items())
         html = (
             "<!DOCTYPE html><html><head><title>Submit This Form</title></head>"
             '<body onload="javascript:document.forms[0].submit()">'
@@ -125,14 +170,18 @@ async def _authorize(org: Org, request: Request) -> Response:
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in app.redirect_uris:
         return pages.error_page(
-            org, 400, "invalid_request",
+            org,
+            400,
+            "invalid_request",
             "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings: "
             + admin_app_url(org, app.client_id),
         )
     response_mode = params.get("response_mode") or "query"
     if response_mode not in ("query", "fragment", "form_post", "okta_post_message"):
         return pages.error_page(
-            org, 400, "invalid_request",
+            org,
+            400,
+            "invalid_request",
             "The 'response_mode' parameter must be one of: query, fragment, form_post, okta_post_message.",
         )
     if response_mode == "okta_post_message":
@@ -140,8 +189,9 @@ async def _authorize(org: Org, request: Request) -> Response:
     state = params.get("state")
 
     def fail(error: str, description: str) -> Response:
-        return redirect_with(redirect_uri, {"error": error, "error_description": description, "state": state},
-                             response_mode)
+        return redirect_with(
+            redirect_uri, {"error": error, "error_description": description, "state": state}, response_mode
+        )
 
     if not state:
         if org.runtime.missing_state_behaviour == "error_page":
@@ -165,8 +215,9 @@ async def _authorize(org: Org, request: Request) -> Response:
     if any(s not in ORG_SCOPES for s in scopes):
         return fail("invalid_scope", "Custom scopes are not allowed for this request.")
     if "openid" not in scopes:
-        return fail("invalid_scope", "Requests for ID tokens or access tokens with OpenID scopes require the "
-                                     "'openid' scope.")
+        return fail(
+            "invalid_scope", "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope."
+        )
     if "offline_access" in scopes and "refresh_token" not in app.grant_types:
         return fail("invalid_scope", "The requested scope is invalid, unknown, or malformed.")
     code_challenge = params.get("code_challenge")
@@ -195,8 +246,14 @@ async def _authorize(org: Org, request: Request) -> Response:
     if max_age == 0:
         fresh_enough = False
     values = dict(
-        client_id=app.client_id, redirect_uri=redirect_uri, state=state, nonce=params.get("nonce"), scope=scopes,
-        response_mode=response_mode, code_challenge=code_challenge, code_challenge_method=method,
+        client_id=app.client_id,
+        redirect_uri=redirect_uri,
+        state=state,
+        nonce=params.get("nonce"),
+        scope=scopes,
+        response_mode=response_mode,
+        code_challenge=code_challenge,
+        code_challenge_method=method,
         login_hint=params.get("login_hint"),
     )
     if session is not None and fresh_enough and "login" not in prompt:
@@ -212,12 +269,20 @@ async def _authorize(org: Org, request: Request) -> Response:
 
 
 def issue_code_for(org: Org, values: dict[str, Any], user: User, session: Session) -> AuthCode:
-    return org.state.issue_code(dict(
-        client_id=values["client_id"], redirect_uri=values["redirect_uri"], user_id=user.id, scope=values["scope"],
-        nonce=values["nonce"], auth_time=session.auth_time, amr=list(session.amr),
-        code_challenge=values["code_challenge"], code_challenge_method=values["code_challenge_method"],
-        session_id=session.id,
-    ))
+    return org.state.issue_code(
+        dict(
+            client_id=values["client_id"],
+            redirect_uri=values["redirect_uri"],
+            user_id=user.id,
+            scope=values["scope"],
+            nonce=values["nonce"],
+            auth_time=session.auth_time,
+            amr=list(session.amr),
+            code_challenge=values["code_challenge"],
+            code_challenge_method=values["code_challenge_method"],
+            session_id=session.id,
+        )
+    )
 
 
 async def token_redirect(request: Request) -> Response:
@@ -237,6 +302,7 @@ async def token_redirect(request: Request) -> Response:
     org.set_session_cookie(response, session, persistent=txn.remember_me)
     return response
 
+
 async def keys(request: Request) -> Response:
     org: Org = request.app.state.org
     return JSONResponse(org.keys.jwks(), headers={"Cache-Control": "max-age=3600, must-revalidate"})
@@ -245,6 +311,7 @@ async def keys(request: Request) -> Response:
 async def well_known(request: Request) -> Response:
     org: Org = request.app.state.org
     return JSONResponse(discovery(org), headers={"Cache-Control": "max-age=86400, must-revalidate"})
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # logout
@@ -272,7 +339,9 @@ async def logout(request: Request) -> Response:
         return pages.error_page(org, 400, "invalid_client", "Invalid value for 'client_id' parameter.")
     if post_logout and (app is None or post_logout not in app.post_logout_redirect_uris):
         return pages.error_page(
-            org, 400, "invalid_request",
+            org,
+            400,
+            "invalid_request",
             "The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings: "
             + admin_app_url(org, client_id or ""),
         )
@@ -323,4 +392,3 @@ def routes() -> list[Route]:
         Route("/login/token/redirect", token_redirect, methods=["GET"]),
         Route("/login/signout", signout, methods=["GET"]),
     ]
-

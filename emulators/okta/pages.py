@@ -64,7 +64,7 @@ def error_page(org: Org, status: int, error_code: str, description: str) -> HTML
 def blank_page(org: Org) -> HTMLResponse:
     """The org's root: a page with the org's title (the dashboard is not emulated)."""
     return HTMLResponse(
-        f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{org.config.org_name}</title>"
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{org.config.org_name}</title>'
         "</head><body></body></html>",
         headers=NO_STORE,
     )

@@ -46,25 +46,49 @@ def load(state: OrgState, data: Any) -> dict[str, int]:
                 raise SeedError(f"users[{index}] lacks {', '.join(missing)}")
             if state.user_by_login(item["login"]):
                 raise SeedError(f"users[{index}]: login {item['login']} already exists")
-            user = User(id=item.get("id") or okta_id("00u"), login=item["login"], email=item["email"],
-                        first_name=item["firstName"], last_name=item["lastName"], password=item.get("password"),
-                        status=item.get("status", "ACTIVE"), created=now, activated=now, status_changed=now,
-                        last_updated=now, password_changed=now if item.get("password") else None,
-                        email_verified=bool(item.get("emailVerified", True)))
+            user = User(
+                id=item.get("id") or okta_id("00u"),
+                login=item["login"],
+                email=item["email"],
+                first_name=item["firstName"],
+                last_name=item["lastName"],
+                password=item.get("password"),
+                status=item.get("status", "ACTIVE"),
+                created=now,
+                activated=now,
+                status_changed=now,
+                last_updated=now,
+                password_changed=now if item.get("password") else None,
+                email_verified=bool(item.get("emailVerified", True)),
+            )
             if item.get("totpSecret"):
-                factor = Factor(id=okta_id("uft"), factor_type="token:software:totp", provider="GOOGLE",
-                                secret=item["totpSecret"], status="ACTIVE", created=now, last_updated=now)
+                factor = Factor(
+                    id=okta_id("uft"),
+                    factor_type="token:software:totp",
+                    provider="GOOGLE",
+                    secret=item["totpSecret"],
+                    status="ACTIVE",
+                    created=now,
+                    last_updated=now,
+                )
                 user.factors[factor.id] = factor
             state.users[user.id] = user
         for index, item in enumerate(apps):
             if not item.get("label") or not isinstance(item.get("redirect_uris"), list):
                 raise SeedError(f"apps[{index}] needs a label and redirect_uris")
             app_id = item.get("client_id") or okta_id("0oa")
-            app = App(id=app_id, label=item["label"], client_secret=item.get("client_secret")
-                      or secrets.token_urlsafe(48)[:64], redirect_uris=list(item["redirect_uris"]),
-                      post_logout_redirect_uris=list(item.get("post_logout_redirect_uris", [])),
-                      grant_types=list(item.get("grant_types", ["authorization_code"])), created=now,
-                      last_updated=now, secret_created=now, secret_id=okta_id("ocs"))
+            app = App(
+                id=app_id,
+                label=item["label"],
+                client_secret=item.get("client_secret") or secrets.token_urlsafe(48)[:64],
+                redirect_uris=list(item["redirect_uris"]),
+                post_logout_redirect_uris=list(item.get("post_logout_redirect_uris", [])),
+                grant_types=list(item.get("grant_types", ["authorization_code"])),
+                created=now,
+                last_updated=now,
+                secret_created=now,
+                secret_id=okta_id("ocs"),
+            )
             for key in item.get("assigned_users", []):
                 user = state.user_by_id_or_login(key)
                 if user is None:

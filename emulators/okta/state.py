@@ -233,8 +233,9 @@ class OrgState:
 
     def new_session(self, user: User, amr: list[str]) -> Session:
         now = self.now()
-        session = Session(id=secrets.token_urlsafe(24), user_id=user.id, created=now, auth_time=now, amr=amr,
-                          expires=now + 2 * 3600)
+        session = Session(
+            id=secrets.token_urlsafe(24), user_id=user.id, created=now, auth_time=now, amr=amr, expires=now + 2 * 3600
+        )
         with self.lock:
             self.sessions[session.id] = session
             user.last_login = now

@@ -84,8 +84,11 @@ class IdxDriver:
         if response.status_code != 200 or "stateToken" not in response.text:
             return response
         config = json.loads(re.search(r"var config = (\{.*?\});", response.text).group(1))
-        intro = self.http.post("/idp/idx/introspect", json={"stateToken": config["stateToken"]},
-                               headers={"Content-Type": ION, "Accept": ION})
+        intro = self.http.post(
+            "/idp/idx/introspect",
+            json={"stateToken": config["stateToken"]},
+            headers={"Content-Type": ION, "Accept": ION},
+        )
         self._remember(intro)
         return intro
 
@@ -95,9 +98,11 @@ class IdxDriver:
         self.handle = body.get("stateHandle", self.handle)
 
     def post(self, path: str, body: dict) -> httpx.Response:
-        response = self.http.post(path, json={**body, "stateHandle": self.handle},
-                                  headers={"Content-Type": "application/json",
-                                           "Accept": "application/json; okta-version=1.0.0"})
+        response = self.http.post(
+            path,
+            json={**body, "stateHandle": self.handle},
+            headers={"Content-Type": "application/json", "Accept": "application/json; okta-version=1.0.0"},
+        )
         self._remember(response)
         return response
 
@@ -116,9 +121,15 @@ class IdxDriver:
 
 
 def authorize_params(p: Provisioned, **extra: str) -> dict[str, str]:
-    return {"client_id": p.client_id, "response_type": "code", "scope": "openid profile email",
-            "redirect_uri": p.redirect_uri, "state": "st-" + secrets.token_urlsafe(8),
-            "nonce": "n-" + secrets.token_urlsafe(8), **extra}
+    return {
+        "client_id": p.client_id,
+        "response_type": "code",
+        "scope": "openid profile email",
+        "redirect_uri": p.redirect_uri,
+        "state": "st-" + secrets.token_urlsafe(8),
+        "nonce": "n-" + secrets.token_urlsafe(8),
+        **extra,
+    }
 
 
 def sign_in_code(http: httpx.Client, p: Provisioned, **extra: str) -> tuple[str, dict[str, str]]:

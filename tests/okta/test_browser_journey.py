@@ -42,8 +42,9 @@ def _patience(page: Page) -> Iterator[None]:
 
 
 def configure(okta: OktaServer, generation: str, layout: str) -> None:
-    httpx.post(okta.base_url + "/_emulator/settings",
-               json={"widget_generation": generation, "layout": layout}).raise_for_status()
+    httpx.post(
+        okta.base_url + "/_emulator/settings", json={"widget_generation": generation, "layout": layout}
+    ).raise_for_status()
 
 
 @pytest.fixture(params=VARIANTS)
@@ -60,8 +61,15 @@ def generation(request: pytest.FixtureRequest, okta: OktaServer) -> str:
 
 def authorize_url(okta: OktaServer, p: Provisioned, **extra: str) -> tuple[str, str]:
     state = secrets.token_urlsafe(12)
-    params = {"client_id": p.client_id, "response_type": "code", "scope": "openid profile email",
-              "redirect_uri": p.redirect_uri, "state": state, "nonce": secrets.token_urlsafe(12), **extra}
+    params = {
+        "client_id": p.client_id,
+        "response_type": "code",
+        "scope": "openid profile email",
+        "redirect_uri": p.redirect_uri,
+        "state": state,
+        "nonce": secrets.token_urlsafe(12),
+        **extra,
+    }
     return f"{okta.base_url}/oauth2/v1/authorize?{urlencode(params)}", state
 
 
@@ -122,8 +130,12 @@ def test_happy_path_ends_at_redirect_uri_with_code_and_state(
 ) -> None:
     generation, layout = variant
     outside: list[str] = []
-    page.on("request", lambda r: None if re.match(r"(https?://(127\.0\.0\.1|\[::1\]|localhost)[:/])|data:", r.url)
-            else outside.append(r.url))
+    page.on(
+        "request",
+        lambda r: (
+            None if re.match(r"(https?://(127\.0\.0\.1|\[::1\]|localhost)[:/])|data:", r.url) else outside.append(r.url)
+        ),
+    )
     url, state = authorize_url(okta, provisioned)
     page.goto(url)
     expect(page.locator("#okta-sign-in")).to_be_visible()
@@ -142,8 +154,9 @@ def test_happy_path_ends_at_redirect_uri_with_code_and_state(
     expect(page.locator(HEAD)).to_have_text("Sign In")
 
 
-def test_wrong_password_then_right_one(page: Page, okta: OktaServer, provisioned: Provisioned,
-                                       variant: tuple[str, str]) -> None:
+def test_wrong_password_then_right_one(
+    page: Page, okta: OktaServer, provisioned: Provisioned, variant: tuple[str, str]
+) -> None:
     _, layout = variant
     url, state = authorize_url(okta, provisioned)
     page.goto(url)
@@ -159,8 +172,9 @@ def test_wrong_password_then_right_one(page: Page, okta: OktaServer, provisioned
 
 
 @pytest.mark.parametrize("variant", [VARIANTS[0], VARIANTS[3]], indirect=True)
-def test_user_not_assigned_is_shown_in_the_widget(page: Page, okta: OktaServer, admin, provisioned: Provisioned,
-                                                  variant: tuple[str, str]) -> None:
+def test_user_not_assigned_is_shown_in_the_widget(
+    page: Page, okta: OktaServer, admin, provisioned: Provisioned, variant: tuple[str, str]
+) -> None:
     _, layout = variant
     admin.unassign_user_from_app(provisioned.client_id, provisioned.user["id"])
     url, _ = authorize_url(okta, provisioned)
@@ -175,8 +189,9 @@ def test_user_not_assigned_is_shown_in_the_widget(page: Page, okta: OktaServer, 
 
 
 # -- per generation ------------------------------------------------------------------------------------------------
-def test_totp_reused_and_wrong_codes_then_success(page: Page, okta: OktaServer, admin, provisioned: Provisioned,
-                                                  generation: str) -> None:
+def test_totp_reused_and_wrong_codes_then_success(
+    page: Page, okta: OktaServer, admin, provisioned: Provisioned, generation: str
+) -> None:
     now = align_clock(okta.base_url)
     totp = enroll_totp(admin, provisioned.user["id"], now)
     url, state = authorize_url(okta, provisioned)
@@ -188,7 +203,8 @@ def test_totp_reused_and_wrong_codes_then_success(page: Page, okta: OktaServer, 
     hold_clock(okta.base_url, now)  # keep the emulator in the same 30-s window however slow the browser is
     submit(page)
     expect(page.locator(FIELD_ERROR)).to_contain_text(
-        "Each code can only be used once. Please wait for a new code and try again.")
+        "Each code can only be used once. Please wait for a new code and try again."
+    )
     code_box.fill("000000" if totp.at(now) != "000000" else "111111")
     hold_clock(okta.base_url, now)
     submit(page)
@@ -199,8 +215,9 @@ def test_totp_reused_and_wrong_codes_then_success(page: Page, okta: OktaServer, 
     assert wait_for_callback(page, provisioned)["state"] == state
 
 
-def test_login_hint_and_back_to_sign_in(page: Page, okta: OktaServer, provisioned: Provisioned,
-                                        generation: str) -> None:
+def test_login_hint_and_back_to_sign_in(
+    page: Page, okta: OktaServer, provisioned: Provisioned, generation: str
+) -> None:
     url, _ = authorize_url(okta, provisioned, login_hint=provisioned.login)
     page.goto(url)
     expect(page.locator(HEAD)).to_have_text("Sign In")
@@ -222,12 +239,22 @@ def test_unknown_user(page: Page, okta: OktaServer, provisioned: Provisioned, ge
     assert error_text(page) == "Unable to sign in"
 
 
-def test_locked_user_sees_unable_to_sign_in(page: Page, okta: OktaServer, http: httpx.Client, admin,
-                                            provisioned: Provisioned, generation: str) -> None:
+def test_locked_user_sees_unable_to_sign_in(
+    page: Page, okta: OktaServer, http: httpx.Client, admin, provisioned: Provisioned, generation: str
+) -> None:
     driver = IdxDriver(http)
-    driver.start("/oauth2/v1/authorize?" + urlencode({
-        "client_id": provisioned.client_id, "response_type": "code", "scope": "openid", "state": "s",
-        "redirect_uri": provisioned.redirect_uri}))
+    driver.start(
+        "/oauth2/v1/authorize?"
+        + urlencode(
+            {
+                "client_id": provisioned.client_id,
+                "response_type": "code",
+                "scope": "openid",
+                "state": "s",
+                "redirect_uri": provisioned.redirect_uri,
+            }
+        )
+    )
     driver.identify(provisioned.login)
     for attempt in range(10):
         driver.answer(f"Wrong-{attempt}")
@@ -239,8 +266,9 @@ def test_locked_user_sees_unable_to_sign_in(page: Page, okta: OktaServer, http: 
 
 
 # -- pages that are not the widget -----------------------------------------------------------------------------------
-def test_unregistered_redirect_uri_shows_okta_error_page(page: Page, okta: OktaServer,
-                                                         provisioned: Provisioned) -> None:
+def test_unregistered_redirect_uri_shows_okta_error_page(
+    page: Page, okta: OktaServer, provisioned: Provisioned
+) -> None:
     url, _ = authorize_url(okta, provisioned, redirect_uri="http://127.0.0.1:1/evil")
     response = page.goto(url)
     assert response is not None and response.status == 400
@@ -259,8 +287,10 @@ def test_rate_limit_page(page: Page, okta: OktaServer, provisioned: Provisioned)
 
 
 def test_unknown_user_message_variant_on_one_page(page: Page, okta: OktaServer, provisioned: Provisioned) -> None:
-    httpx.post(okta.base_url + "/_emulator/settings", json={
-        "widget_generation": "gen3", "layout": "one-page", "unknown_user_behaviour": "message"}).raise_for_status()
+    httpx.post(
+        okta.base_url + "/_emulator/settings",
+        json={"widget_generation": "gen3", "layout": "one-page", "unknown_user_behaviour": "message"},
+    ).raise_for_status()
     url, _ = authorize_url(okta, provisioned)
     page.goto(url)
     expect(page.locator(HEAD)).to_have_text("Sign In")

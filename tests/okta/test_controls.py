@@ -40,18 +40,39 @@ def test_two_apps_share_no_state() -> None:
 
 def test_settings_switch_generation_and_layout(okta: OktaServer, http: httpx.Client, provisioned) -> None:
     assert http.get("/_emulator/settings").json() == {
-        "widget_generation": "gen2", "layout": "identifier-first", "rate_limit_per_minute": None,
-        "unknown_user_behaviour": "error", "missing_state_behaviour": "redirect", "email_verified": True,
-        "password_lockout_attempts": 10, "factor_lockout_attempts": 5, "factor_lockout_window_seconds": 300,
-        "totp_valid_window": 1}
+        "widget_generation": "gen2",
+        "layout": "identifier-first",
+        "rate_limit_per_minute": None,
+        "unknown_user_behaviour": "error",
+        "missing_state_behaviour": "redirect",
+        "email_verified": True,
+        "password_lockout_attempts": 10,
+        "factor_lockout_attempts": 5,
+        "factor_lockout_window_seconds": 300,
+        "totp_valid_window": 1,
+    }
     assert http.post("/_emulator/settings", json={"widget_generation": "gen3", "layout": "one-page"}).status_code == 200
-    page = http.get("/oauth2/v1/authorize", params={
-        "client_id": provisioned.client_id, "response_type": "code", "scope": "openid", "state": "s",
-        "redirect_uri": provisioned.redirect_uri})
+    page = http.get(
+        "/oauth2/v1/authorize",
+        params={
+            "client_id": provisioned.client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "state": "s",
+            "redirect_uri": provisioned.redirect_uri,
+        },
+    )
     assert "okta-sign-in.next.js" in page.text and "okta-sign-in.next.css" in page.text
-    for bad in ({"widget_generation": "gen1"}, {"layout": "x"}, {"nope": 1}, {"rate_limit_per_minute": 0},
-                {"email_verified": "yes"}, {"password_lockout_attempts": 0}, {"unknown_user_behaviour": "x"},
-                {"totp_valid_window": True}):
+    for bad in (
+        {"widget_generation": "gen1"},
+        {"layout": "x"},
+        {"nope": 1},
+        {"rate_limit_per_minute": 0},
+        {"email_verified": "yes"},
+        {"password_lockout_attempts": 0},
+        {"unknown_user_behaviour": "x"},
+        {"totp_valid_window": True},
+    ):
         assert http.post("/_emulator/settings", json=bad).status_code == 400
     assert http.post("/_emulator/settings", content=b"[").status_code == 400
     http.post("/_emulator/reset")
@@ -66,16 +87,34 @@ def test_reset_empties_the_org(http: httpx.Client, admin, provisioned) -> None:
 
 
 def test_seed_through_the_control(okta: OktaServer, http: httpx.Client, admin) -> None:
-    seed = {"users": [{"login": "sam@acme.test", "email": "sam@acme.test", "firstName": "Sam", "lastName": "Seed",
-                       "password": PASSWORD}],
-            "apps": [{"label": "seeded", "client_id": "0oaSeededClient00001", "client_secret": "s" * 40,
-                      "redirect_uris": ["http://127.0.0.1:1/cb"], "assigned_users": ["sam@acme.test"]}]}
+    seed = {
+        "users": [
+            {
+                "login": "sam@acme.test",
+                "email": "sam@acme.test",
+                "firstName": "Sam",
+                "lastName": "Seed",
+                "password": PASSWORD,
+            }
+        ],
+        "apps": [
+            {
+                "label": "seeded",
+                "client_id": "0oaSeededClient00001",
+                "client_secret": "s" * 40,
+                "redirect_uris": ["http://127.0.0.1:1/cb"],
+                "assigned_users": ["sam@acme.test"],
+            }
+        ],
+    }
     assert http.post("/_emulator/seed", json=seed).json() == {"users": 1, "apps": 1}
     app = admin.find_app_by_label("seeded")
     assert app["id"] == "0oaSeededClient00001"
     driver = IdxDriver(http)
-    driver.start("/oauth2/v1/authorize?client_id=0oaSeededClient00001&response_type=code&scope=openid&state=s"
-                 "&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb")
+    driver.start(
+        "/oauth2/v1/authorize?client_id=0oaSeededClient00001&response_type=code&scope=openid&state=s"
+        "&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb"
+    )
     driver.identify("sam@acme.test")
     assert "success" in driver.answer(PASSWORD).json()
     assert query_of(driver.finish().headers["location"])["state"] == "s"
@@ -85,8 +124,22 @@ def test_seed_through_the_control(okta: OktaServer, http: httpx.Client, admin) -
 
 def test_seed_file(tmp_path: Path) -> None:
     path = tmp_path / "seed.json"
-    path.write_text(json.dumps({"users": [{"login": "t@acme.test", "email": "t@acme.test", "firstName": "T",
-                                           "lastName": "U", "password": PASSWORD, "totpSecret": "JBSWY3DPEHPK3PXP"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "users": [
+                    {
+                        "login": "t@acme.test",
+                        "email": "t@acme.test",
+                        "firstName": "T",
+                        "lastName": "U",
+                        "password": PASSWORD,
+                        "totpSecret": "JBSWY3DPEHPK3PXP",
+                    }
+                ]
+            }
+        )
+    )
     app = create_app(OktaEmulatorConfig(issuer="http://[::1]:1", api_token="x", seed_file=path))
     user = app.state.org.state.user_by_login("t@acme.test")
     assert user is not None and user.active_totp() is not None
@@ -127,9 +180,26 @@ def test_switch_authenticator(http: httpx.Client, admin, provisioned) -> None:
 
 def test_command_line_prints_the_base_url() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "emulators.okta", "--host", "::1", "--port", "0",
-                                "--api-token", API_TOKEN, "--gen3", "--one-page"], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulators.okta",
+            "--host",
+            "::1",
+            "--port",
+            "0",
+            "--api-token",
+            API_TOKEN,
+            "--gen3",
+            "--one-page",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline().strip()
         assert line.startswith("http://[::1]:")
@@ -148,6 +218,7 @@ def test_the_widget_is_pinned_and_not_committed() -> None:
     assert package["dependencies"] == {"@okta/okta-signin-widget": "7.49.0"}
     lock = json.loads((widget / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/@okta/okta-signin-widget"]["version"] == "7.49.0"
-    tracked = subprocess.run(["git", "ls-files", "emulators/okta/widget"], cwd=REPO, capture_output=True, text=True,
-                             check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "emulators/okta/widget"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert sorted(tracked) == ["emulators/okta/widget/package-lock.json", "emulators/okta/widget/package.json"]

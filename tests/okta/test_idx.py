@@ -47,8 +47,7 @@ def driver(http: httpx.Client, provisioned: Provisioned) -> IdxDriver:
     return d
 
 
-def test_introspect_identify_challenge_success(okta: OktaServer, driver: IdxDriver,
-                                               provisioned: Provisioned) -> None:
+def test_introspect_identify_challenge_success(okta: OktaServer, driver: IdxDriver, provisioned: Provisioned) -> None:
     intro = driver.start(driver.authorize_url)
     assert intro.status_code == 200
     assert intro.headers["content-type"] == ION
@@ -79,8 +78,9 @@ def test_introspect_identify_challenge_success(okta: OktaServer, driver: IdxDriv
     assert again.status_code == 403
 
 
-def test_one_page_layout_sends_the_password_with_the_username(http: httpx.Client, driver: IdxDriver,
-                                                              provisioned: Provisioned) -> None:
+def test_one_page_layout_sends_the_password_with_the_username(
+    http: httpx.Client, driver: IdxDriver, provisioned: Provisioned
+) -> None:
     layout(http, "one-page")
     body = driver.start(driver.authorize_url).json()
     fields = [f["name"] for f in body["remediation"]["value"][0]["value"]]
@@ -105,8 +105,9 @@ def test_unknown_user_message_variant(http: httpx.Client, driver: IdxDriver) -> 
     http.post("/_emulator/settings", json={"unknown_user_behaviour": "message"}).raise_for_status()
     driver.start(driver.authorize_url)
     response = driver.identify("nobody@acme.test")
-    assert messages(response.json()) == [("idx.unknown.user", "There is no account with the Username "
-                                                              "nobody@acme.test.")]
+    assert messages(response.json()) == [
+        ("idx.unknown.user", "There is no account with the Username nobody@acme.test.")
+    ]
     assert response.json()["messages"]["value"][0]["class"] == "WARNING"
 
 
@@ -115,12 +116,12 @@ def test_user_not_assigned(admin, driver: IdxDriver, provisioned: Provisioned) -
     driver.start(driver.authorize_url)
     response = driver.identify(provisioned.login)
     assert response.status_code == 400
-    assert messages(response.json()) == [("idx.error.user.not.assigned.to.app",
-                                          "User is not assigned to this application.")]
+    assert messages(response.json()) == [
+        ("idx.error.user.not.assigned.to.app", "User is not assigned to this application.")
+    ]
 
 
-def test_lockout_threshold_is_a_setting(http: httpx.Client, driver: IdxDriver, admin,
-                                        provisioned: Provisioned) -> None:
+def test_lockout_threshold_is_a_setting(http: httpx.Client, driver: IdxDriver, admin, provisioned: Provisioned) -> None:
     http.post("/_emulator/settings", json={"password_lockout_attempts": 2}).raise_for_status()
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
@@ -129,8 +130,9 @@ def test_lockout_threshold_is_a_setting(http: httpx.Client, driver: IdxDriver, a
     assert admin.find_user(provisioned.login)["status"] == "LOCKED_OUT"
 
 
-def test_wrong_password_then_lockout_after_10(okta: OktaServer, driver: IdxDriver, admin,
-                                              provisioned: Provisioned) -> None:
+def test_wrong_password_then_lockout_after_10(
+    okta: OktaServer, driver: IdxDriver, admin, provisioned: Provisioned
+) -> None:
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
     for attempt in range(1, 10):
@@ -155,8 +157,9 @@ def test_cancel_goes_back_to_identify(driver: IdxDriver, provisioned: Provisione
     assert driver.identify(provisioned.login).status_code == 200
 
 
-def test_totp_challenge_wrong_reused_and_lock(okta: OktaServer, admin, driver: IdxDriver,
-                                              provisioned: Provisioned) -> None:
+def test_totp_challenge_wrong_reused_and_lock(
+    okta: OktaServer, admin, driver: IdxDriver, provisioned: Provisioned
+) -> None:
     totp = enroll_totp(admin, provisioned.user["id"])
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
@@ -175,9 +178,11 @@ def test_totp_challenge_wrong_reused_and_lock(okta: OktaServer, admin, driver: I
     assert ok.status_code == 200 and "success" in ok.json()
     final = driver.finish()
     code = query_of(final.headers["location"])["code"]
-    token = driver.http.post("/oauth2/v1/token", auth=(provisioned.client_id, provisioned.client_secret),
-                             data={"grant_type": "authorization_code", "code": code,
-                                   "redirect_uri": provisioned.redirect_uri})
+    token = driver.http.post(
+        "/oauth2/v1/token",
+        auth=(provisioned.client_id, provisioned.client_secret),
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": provisioned.redirect_uri},
+    )
     assert token.status_code == 200
 
 
@@ -191,21 +196,28 @@ def test_five_wrong_codes_in_five_minutes_lock_the_factor(admin, driver: IdxDriv
         assert driver.answer(wrong).status_code == 403
     locked = driver.answer(totp.now())
     assert locked.status_code == 403
-    assert messages(locked.json()) == [("authfactor.challenge.suspended_factor",
-                                        "This factor is suspended for your account due to too many failed "
-                                        "attempts")]
+    assert messages(locked.json()) == [
+        (
+            "authfactor.challenge.suspended_factor",
+            "This factor is suspended for your account due to too many failed attempts",
+        )
+    ]
     now = driver.http.post("/_emulator/clock", json={"advance": 301}).json()["now"]
     assert "success" in driver.answer(totp.at(now)).json()
 
 
 def test_expired_or_unknown_state(http: httpx.Client, driver: IdxDriver) -> None:
-    response = http.post("/idp/idx/introspect", json={"stateToken": "nope"},
-                         headers={"Content-Type": ION, "Accept": ION})
+    response = http.post(
+        "/idp/idx/introspect", json={"stateToken": "nope"}, headers={"Content-Type": ION, "Accept": ION}
+    )
     assert response.status_code == 401
-    assert messages(response.json()) == [("idx.session.expired", "You have been logged out due to inactivity. "
-                                                                 "Refresh or return to the sign in screen.")]
-    assert http.post("/idp/idx/identify", content=b"{bad json", headers={"Content-Type": "application/json"}
-                     ).status_code == 401
+    assert messages(response.json()) == [
+        ("idx.session.expired", "You have been logged out due to inactivity. Refresh or return to the sign in screen.")
+    ]
+    assert (
+        http.post("/idp/idx/identify", content=b"{bad json", headers={"Content-Type": "application/json"}).status_code
+        == 401
+    )
     driver.start(driver.authorize_url)
     http.post("/_emulator/clock", json={"advance": 3601})
     assert driver.identify("x").status_code == 401

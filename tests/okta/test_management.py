@@ -64,7 +64,11 @@ def test_validation_errors_are_400_E0000001_with_causes(admin: OktaManagementCli
     response = http.post("/api/v1/apps", headers=auth, json={"name": "bookmark", "label": "x"})
     assert response.status_code == 400 and response.json()["errorCode"] == "E0000001"
     assert response.json()["errorCauses"]
-    response = http.post("/api/v1/apps", headers=auth, content=b"{not json", )
+    response = http.post(
+        "/api/v1/apps",
+        headers=auth,
+        content=b"{not json",
+    )
     assert response.status_code == 400 and response.json()["errorCode"] == "E0000003"
     response = http.post("/api/v1/users", headers=auth, json={"profile": {"login": "a@b.c"}})
     assert response.status_code == 400
@@ -72,8 +76,9 @@ def test_validation_errors_are_400_E0000001_with_causes(admin: OktaManagementCli
     summaries = [c["errorSummary"] for c in response.json()["errorCauses"]]
     assert any(s.startswith("firstName:") for s in summaries)
     with pytest.raises(OktaApiError) as info:
-        admin.create_user(login="weak@acme.test", email="weak@acme.test", first_name="W", last_name="K",
-                          password="short")
+        admin.create_user(
+            login="weak@acme.test", email="weak@acme.test", first_name="W", last_name="K", password="short"
+        )
     assert info.value.status == 400 and info.value.error_code == "E0000001"
     assert "short" not in str(info.value)
     with pytest.raises(OktaApiError) as info:
@@ -82,8 +87,9 @@ def test_validation_errors_are_400_E0000001_with_causes(admin: OktaManagementCli
 
 
 def test_user_lifecycle_assignment_and_sessions(admin: OktaManagementClient, http: httpx.Client) -> None:
-    user = admin.create_user(login="bob@acme.test", email="bob@acme.test", first_name="Bob", last_name="Baker",
-                             password=PASSWORD)
+    user = admin.create_user(
+        login="bob@acme.test", email="bob@acme.test", first_name="Bob", last_name="Baker", password=PASSWORD
+    )
     assert user["id"].startswith("00u") and len(user["id"]) == 20
     assert user["status"] == "ACTIVE"
     assert user["profile"]["login"] == "bob@acme.test"
@@ -91,8 +97,9 @@ def test_user_lifecycle_assignment_and_sessions(admin: OktaManagementClient, htt
     assert admin.find_user("bob@acme.test")["id"] == user["id"]
     assert admin.find_user("nobody@acme.test") is None
     with pytest.raises(OktaApiError) as info:
-        admin.create_user(login="bob@acme.test", email="bob@acme.test", first_name="Bob", last_name="Baker",
-                          password=PASSWORD)
+        admin.create_user(
+            login="bob@acme.test", email="bob@acme.test", first_name="Bob", last_name="Baker", password=PASSWORD
+        )
     assert info.value.error_code == "E0000001"
 
     app = admin.create_oidc_web_app("e2e-assign", ["http://127.0.0.1:9/cb"])
@@ -113,8 +120,9 @@ def test_user_lifecycle_assignment_and_sessions(admin: OktaManagementClient, htt
 
 
 def test_delete_user_twice_deactivates_then_deletes(admin: OktaManagementClient, http: httpx.Client) -> None:
-    user = admin.create_user(login="carl@acme.test", email="carl@acme.test", first_name="Carl", last_name="Cole",
-                             password=PASSWORD)
+    user = admin.create_user(
+        login="carl@acme.test", email="carl@acme.test", first_name="Carl", last_name="Cole", password=PASSWORD
+    )
     auth = {"Authorization": f"SSWS {API_TOKEN}"}
     assert http.delete(f"/api/v1/users/{user['id']}", headers=auth).status_code == 204
     assert admin.find_user(user["id"])["status"] == "DEPROVISIONED"
@@ -123,11 +131,15 @@ def test_delete_user_twice_deactivates_then_deletes(admin: OktaManagementClient,
 
 
 def test_totp_factor_enrol_and_activate(admin: OktaManagementClient, http: httpx.Client) -> None:
-    user = admin.create_user(login="dana@acme.test", email="dana@acme.test", first_name="Dana", last_name="Dunn",
-                             password=PASSWORD)
+    user = admin.create_user(
+        login="dana@acme.test", email="dana@acme.test", first_name="Dana", last_name="Dunn", password=PASSWORD
+    )
     auth = {"Authorization": f"SSWS {API_TOKEN}"}
-    response = http.post(f"/api/v1/users/{user['id']}/factors", headers=auth,
-                         json={"factorType": "token:software:totp", "provider": "GOOGLE"})
+    response = http.post(
+        f"/api/v1/users/{user['id']}/factors",
+        headers=auth,
+        json={"factorType": "token:software:totp", "provider": "GOOGLE"},
+    )
     assert response.status_code == 200
     factor = response.json()
     assert factor["status"] == "PENDING_ACTIVATION"
@@ -140,15 +152,17 @@ def test_totp_factor_enrol_and_activate(admin: OktaManagementClient, http: httpx
     admin.activate_factor(user["id"], factor["id"], totp.at(time.time() - 30))
     factors = http.get(f"/api/v1/users/{user['id']}/factors", headers=auth).json()
     assert [(f["factorType"], f["provider"], f["status"]) for f in factors] == [
-        ("token:software:totp", "GOOGLE", "ACTIVE")]
+        ("token:software:totp", "GOOGLE", "ACTIVE")
+    ]
     assert "sharedSecret" not in str(factors)
     with pytest.raises(OktaApiError):  # one active Google Authenticator per user
         admin.enroll_totp_factor(user["id"])
 
 
 def test_unlock_a_locked_user(admin: OktaManagementClient, okta: OktaServer, http: httpx.Client) -> None:
-    user = admin.create_user(login="eve@acme.test", email="eve@acme.test", first_name="Eve", last_name="Evans",
-                             password=PASSWORD)
+    user = admin.create_user(
+        login="eve@acme.test", email="eve@acme.test", first_name="Eve", last_name="Evans", password=PASSWORD
+    )
     auth = {"Authorization": f"SSWS {API_TOKEN}"}
     response = http.post(f"/api/v1/users/{user['id']}/lifecycle/unlock", headers=auth)
     assert response.status_code == 403
@@ -158,8 +172,9 @@ def test_unlock_a_locked_user(admin: OktaManagementClient, okta: OktaServer, htt
 
 
 def test_log_masks_the_api_token_and_passwords(admin: OktaManagementClient, http: httpx.Client) -> None:
-    admin.create_user(login="fay@acme.test", email="fay@acme.test", first_name="Fay", last_name="Ford",
-                      password=PASSWORD)
+    admin.create_user(
+        login="fay@acme.test", email="fay@acme.test", first_name="Fay", last_name="Ford", password=PASSWORD
+    )
     log = http.get("/_emulator/log").text
     assert API_TOKEN not in log and PASSWORD not in log
 
@@ -168,10 +183,13 @@ def test_client_errors_never_show_the_token() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    with OktaManagementClient("http://[::1]:1", "secret-token-123", transport=httpx.MockTransport(refuse)) as client, \
-            pytest.raises(OktaApiError) as info:
-        client.create_user(login="x@acme.test", email="x@acme.test", first_name="X", last_name="Y",
-                           password="Secret-Passw0rd")
+    with (
+        OktaManagementClient("http://[::1]:1", "secret-token-123", transport=httpx.MockTransport(refuse)) as client,
+        pytest.raises(OktaApiError) as info,
+    ):
+        client.create_user(
+            login="x@acme.test", email="x@acme.test", first_name="X", last_name="Y", password="Secret-Passw0rd"
+        )
     message = str(info.value)
     assert message.startswith("Okta API POST /api/v1/users failed")
     assert "secret-token-123" not in message and "Secret-Passw0rd" not in message
@@ -179,8 +197,10 @@ def test_client_errors_never_show_the_token() -> None:
     def not_json(request: httpx.Request) -> httpx.Response:
         return httpx.Response(502, text="<html>bad gateway</html>")
 
-    with OktaManagementClient("http://[::1]:1", "secret-token-123", transport=httpx.MockTransport(not_json)) as client, \
-            pytest.raises(OktaApiError) as info:
+    with (
+        OktaManagementClient("http://[::1]:1", "secret-token-123", transport=httpx.MockTransport(not_json)) as client,
+        pytest.raises(OktaApiError) as info,
+    ):
         client.find_app_by_label("x")
     assert info.value.status == 502 and "GET /api/v1/apps" in str(info.value)
 

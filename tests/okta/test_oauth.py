@@ -43,9 +43,15 @@ def test_discovery_is_the_org_authorization_server(okta: OktaServer, http: httpx
     doc = http.get("/.well-known/openid-configuration").json()
     i = okta.base_url
     assert doc["issuer"] == i and not i.endswith("/")
-    for name, path in [("authorization_endpoint", "authorize"), ("token_endpoint", "token"),
-                       ("userinfo_endpoint", "userinfo"), ("jwks_uri", "keys"), ("end_session_endpoint", "logout"),
-                       ("revocation_endpoint", "revoke"), ("introspection_endpoint", "introspect")]:
+    for name, path in [
+        ("authorization_endpoint", "authorize"),
+        ("token_endpoint", "token"),
+        ("userinfo_endpoint", "userinfo"),
+        ("jwks_uri", "keys"),
+        ("end_session_endpoint", "logout"),
+        ("revocation_endpoint", "revoke"),
+        ("introspection_endpoint", "introspect"),
+    ]:
         assert doc[name] == f"{i}/oauth2/v1/{path}"
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert doc["code_challenge_methods_supported"] == ["S256"]
@@ -70,8 +76,10 @@ def test_unknown_client_gets_the_html_error_page(http: httpx.Client, provisioned
         assert response.status_code == 400
         assert response.headers["content-type"].startswith("text/html")
         assert "Error Code: invalid_client" in response.text
-        assert "Invalid value for &#39;client_id&#39; parameter." in response.text or \
-               "Invalid value for 'client_id' parameter." in response.text
+        assert (
+            "Invalid value for &#39;client_id&#39; parameter." in response.text
+            or "Invalid value for 'client_id' parameter." in response.text
+        )
 
 
 def test_unregistered_redirect_uri_gets_the_html_error_page(http: httpx.Client, provisioned: Provisioned) -> None:
@@ -97,19 +105,32 @@ def test_missing_state_is_an_error(http: httpx.Client, provisioned: Provisioned)
     assert response.status_code == 400 and "Error Code: invalid_request" in response.text
 
 
-@pytest.mark.parametrize(("change", "error", "description"), [
-    ({"scope": "profile email"}, "invalid_scope",
-     "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope."),
-    ({"scope": "openid custom:read"}, "invalid_scope", "Custom scopes are not allowed for this request."),
-    ({"response_type": "token"}, "unsupported_response_type",
-     "The response type is not supported by the authorization server. Configured response types: [code]."),
-    ({"response_type": ""}, "invalid_request", "The 'response_type' parameter is required."),
-    ({"code_challenge": "x" * 43, "code_challenge_method": "plain"}, "invalid_request",
-     "The 'code_challenge_method' parameter must be 'S256'."),
-    ({"prompt": "none"}, "login_required", "The client specified not to prompt, but the user is not logged in."),
-])
-def test_errors_after_a_valid_client_are_redirected(http: httpx.Client, provisioned: Provisioned,
-                                                     change: dict[str, str], error: str, description: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "error", "description"),
+    [
+        (
+            {"scope": "profile email"},
+            "invalid_scope",
+            "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope.",
+        ),
+        ({"scope": "openid custom:read"}, "invalid_scope", "Custom scopes are not allowed for this request."),
+        (
+            {"response_type": "token"},
+            "unsupported_response_type",
+            "The response type is not supported by the authorization server. Configured response types: [code].",
+        ),
+        ({"response_type": ""}, "invalid_request", "The 'response_type' parameter is required."),
+        (
+            {"code_challenge": "x" * 43, "code_challenge_method": "plain"},
+            "invalid_request",
+            "The 'code_challenge_method' parameter must be 'S256'.",
+        ),
+        ({"prompt": "none"}, "login_required", "The client specified not to prompt, but the user is not logged in."),
+    ],
+)
+def test_errors_after_a_valid_client_are_redirected(
+    http: httpx.Client, provisioned: Provisioned, change: dict[str, str], error: str, description: str
+) -> None:
     params = authorize_params(provisioned, **change)
     response = authorize(http, params)
     assert response.status_code == 302
@@ -119,8 +140,9 @@ def test_errors_after_a_valid_client_are_redirected(http: httpx.Client, provisio
     assert query == {"error": error, "error_description": description, "state": params["state"]}
 
 
-def test_authorize_renders_the_hosted_widget_page(okta: OktaServer, http: httpx.Client,
-                                                  provisioned: Provisioned) -> None:
+def test_authorize_renders_the_hosted_widget_page(
+    okta: OktaServer, http: httpx.Client, provisioned: Provisioned
+) -> None:
     response = authorize(http, authorize_params(provisioned, login_hint="alice@acme.test"))
     assert response.status_code == 200
     assert "<title>" in response.text and 'id="okta-login-container"' in response.text
@@ -147,8 +169,23 @@ def test_code_exchange_and_thin_id_token(okta: OktaServer, http: httpx.Client, p
     token = jwt.decode(body["id_token"], keyset, algorithms=["RS256"])
     assert token.header == {"kid": keyset.keys[0].kid, "alg": "RS256"}
     claims = token.claims
-    expected = {"sub", "iss", "aud", "iat", "exp", "jti", "ver", "amr", "idp", "auth_time", "nonce", "at_hash",
-                "name", "preferred_username", "email"}
+    expected = {
+        "sub",
+        "iss",
+        "aud",
+        "iat",
+        "exp",
+        "jti",
+        "ver",
+        "amr",
+        "idp",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "name",
+        "preferred_username",
+        "email",
+    }
     assert set(claims) == expected
     assert claims["iss"] == okta.base_url and claims["aud"] == provisioned.client_id
     assert claims["sub"] == provisioned.user["id"] and claims["nonce"] == params["nonce"]
@@ -181,21 +218,23 @@ def test_code_is_bound_to_redirect_uri(http: httpx.Client, admin, provisioned: P
     code, _ = sign_in_code(http, provisioned)
     response = exchange(http, provisioned, code, redirect_uri=provisioned.redirect_uri + "2")
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
-    response = http.post("/oauth2/v1/token", auth=basic(provisioned),
-                         data={"grant_type": "authorization_code", "code": code})
+    response = http.post(
+        "/oauth2/v1/token", auth=basic(provisioned), data={"grant_type": "authorization_code", "code": code}
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
 def test_credentials_in_header_and_body_are_rejected(http: httpx.Client, provisioned: Provisioned) -> None:
     code, _ = sign_in_code(http, provisioned)
-    response = exchange(http, provisioned, code, client_id=provisioned.client_id,
-                        client_secret=provisioned.client_secret)
+    response = exchange(
+        http, provisioned, code, client_id=provisioned.client_id, client_secret=provisioned.client_secret
+    )
     assert response.status_code == 401
     assert response.json() == {
         "error": "invalid_request",
         "error_description": "Cannot supply multiple client credentials. Use one of the following: credentials in "
-                             "the Authorization header, credentials in the post body, or a client_assertion in the "
-                             "post body.",
+        "the Authorization header, credentials in the post body, or a client_assertion in the "
+        "post body.",
     }
     # the code was not spent by the rejected request
     assert exchange(http, provisioned, code).status_code == 200
@@ -245,8 +284,10 @@ def test_pkce_s256(http: httpx.Client, provisioned: Provisioned) -> None:
 
 def test_token_fault_injection(http: httpx.Client, provisioned: Provisioned) -> None:
     code, _ = sign_in_code(http, provisioned)
-    http.post("/_emulator/faults", json={"token_error": {"status": 503, "error": "temporarily_unavailable",
-                                                         "error_description": "Try later."}})
+    http.post(
+        "/_emulator/faults",
+        json={"token_error": {"status": 503, "error": "temporarily_unavailable", "error_description": "Try later."}},
+    )
     response = exchange(http, provisioned, code)
     assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
     http.delete("/_emulator/faults")
@@ -285,8 +326,9 @@ def test_userinfo_full_profile_and_boolean_email_verified(http: httpx.Client, pr
     assert info["preferred_username"] == provisioned.login
     assert {"name", "locale", "zoneinfo", "updated_at"} <= set(info)
     http.post("/_emulator/faults", json={"email_unverified": True})
-    assert http.get("/oauth2/v1/userinfo", headers={"Authorization": f"Bearer {access}"}).json()[
-        "email_verified"] is False
+    assert (
+        http.get("/oauth2/v1/userinfo", headers={"Authorization": f"Bearer {access}"}).json()["email_verified"] is False
+    )
 
 
 def test_userinfo_bearer_errors(http: httpx.Client) -> None:
@@ -307,7 +349,8 @@ def test_introspect_and_revoke(http: httpx.Client, provisioned: Provisioned) -> 
     assert info["active"] is True and info["client_id"] == provisioned.client_id
     assert http.post("/oauth2/v1/revoke", data={"token": access}, auth=basic(provisioned)).status_code == 200
     assert http.post("/oauth2/v1/introspect", data={"token": access}, auth=basic(provisioned)).json() == {
-        "active": False}
+        "active": False
+    }
     assert http.post("/oauth2/v1/revoke", data={}, auth=basic(provisioned)).status_code == 400
     assert http.post("/oauth2/v1/revoke", data={"token": access}).status_code == 401
 
@@ -325,8 +368,9 @@ def _session_cookies(http: httpx.Client, provisioned: Provisioned) -> dict[str, 
     return {"idx": final.cookies["idx"]}
 
 
-def test_session_makes_authorize_silent_unless_prompt_login_or_max_age_0(http: httpx.Client,
-                                                                        provisioned: Provisioned) -> None:
+def test_session_makes_authorize_silent_unless_prompt_login_or_max_age_0(
+    http: httpx.Client, provisioned: Provisioned
+) -> None:
     cookies = _session_cookies(http, provisioned)
     http.cookies.clear()
     params = authorize_params(provisioned)
@@ -340,16 +384,19 @@ def test_session_makes_authorize_silent_unless_prompt_login_or_max_age_0(http: h
     assert authorize(http, authorize_params(provisioned), {"idx": "forged"}).status_code == 200
 
 
-def test_silent_authorize_for_an_unassigned_user_is_access_denied(http: httpx.Client, admin,
-                                                                  provisioned: Provisioned) -> None:
+def test_silent_authorize_for_an_unassigned_user_is_access_denied(
+    http: httpx.Client, admin, provisioned: Provisioned
+) -> None:
     cookies = _session_cookies(http, provisioned)
     http.cookies.clear()
     admin.unassign_user_from_app(provisioned.client_id, provisioned.user["id"])
     params = authorize_params(provisioned)
     response = authorize(http, params, cookies)
     assert query_of(response.headers["location"]) == {
-        "error": "access_denied", "error_description": "User is not assigned to the client application.",
-        "state": params["state"]}
+        "error": "access_denied",
+        "error_description": "User is not assigned to the client application.",
+        "state": params["state"],
+    }
 
 
 def test_logout_ends_the_session(http: httpx.Client, provisioned: Provisioned) -> None:
@@ -358,8 +405,11 @@ def test_logout_ends_the_session(http: httpx.Client, provisioned: Provisioned) -
     code, _ = sign_in_code(http, provisioned)
     http.cookies.clear()
     id_token = exchange(http, provisioned, code).json()["id_token"]
-    response = http.get("/oauth2/v1/logout", headers={"Cookie": f"idx={cookies['idx']}"}, params={
-        "id_token_hint": id_token, "post_logout_redirect_uri": provisioned.post_logout_uri, "state": "bye"})
+    response = http.get(
+        "/oauth2/v1/logout",
+        headers={"Cookie": f"idx={cookies['idx']}"},
+        params={"id_token_hint": id_token, "post_logout_redirect_uri": provisioned.post_logout_uri, "state": "bye"},
+    )
     assert response.status_code == 302
     assert response.headers["location"] == provisioned.post_logout_uri + "?state=bye"
     assert 'idx=""' in response.headers["set-cookie"] or "Max-Age=0" in response.headers["set-cookie"]
@@ -369,8 +419,9 @@ def test_logout_ends_the_session(http: httpx.Client, provisioned: Provisioned) -
 def test_logout_errors(http: httpx.Client, provisioned: Provisioned) -> None:
     code, _ = sign_in_code(http, provisioned)
     id_token = exchange(http, provisioned, code).json()["id_token"]
-    response = http.get("/oauth2/v1/logout", params={"id_token_hint": id_token,
-                                                     "post_logout_redirect_uri": "http://127.0.0.1:1/evil"})
+    response = http.get(
+        "/oauth2/v1/logout", params={"id_token_hint": id_token, "post_logout_redirect_uri": "http://127.0.0.1:1/evil"}
+    )
     assert response.status_code == 400 and "post_logout_redirect_uri" in response.text
     response = http.get("/oauth2/v1/logout", params={"id_token_hint": id_token[:-4] + "AAAA"})
     assert response.status_code == 400
@@ -397,16 +448,16 @@ def test_rate_limit_on_authorize(http: httpx.Client, provisioned: Provisioned) -
     first = authorize(http, authorize_params(provisioned))
     assert first.status_code == 200 and first.headers["x-rate-limit-remaining"] == "1"
     assert authorize(http, authorize_params(provisioned)).status_code == 200
-    response = http.get("/oauth2/v1/authorize?" + urlencode(authorize_params(provisioned)),
-                        headers={"Accept": "application/json"})
+    response = http.get(
+        "/oauth2/v1/authorize?" + urlencode(authorize_params(provisioned)), headers={"Accept": "application/json"}
+    )
     assert response.status_code == 429
     assert response.json()["errorCode"] == "E0000047"
     assert response.json()["errorSummary"] == "API call exceeded rate limit due to too many requests."
     assert response.headers["x-rate-limit-limit"] == "2"
     assert response.headers["x-rate-limit-remaining"] == "0"
     assert int(response.headers["x-rate-limit-reset"]) > 0
-    html = http.get("/oauth2/v1/authorize?" + urlencode(authorize_params(provisioned)),
-                    headers={"Accept": "text/html"})
+    html = http.get("/oauth2/v1/authorize?" + urlencode(authorize_params(provisioned)), headers={"Accept": "text/html"})
     assert html.status_code == 429 and "E0000047" in html.text
     http.post("/_emulator/clock", json={"advance": 60})
     assert authorize(http, authorize_params(provisioned)).status_code == 200
@@ -429,27 +480,35 @@ def test_refresh_token_with_offline_access(http: httpx.Client, admin, provisione
     code, _ = sign_in_code(http, provisioned, scope="openid profile offline_access")
     body = exchange(http, provisioned, code).json()
     assert body["refresh_token"] and body["scope"] == "openid profile offline_access"
-    refreshed = http.post("/oauth2/v1/token", auth=basic(provisioned),
-                          data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]})
+    refreshed = http.post(
+        "/oauth2/v1/token",
+        auth=basic(provisioned),
+        data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+    )
     assert refreshed.status_code == 200 and refreshed.json()["access_token"] != body["access_token"]
-    bad = http.post("/oauth2/v1/token", auth=basic(provisioned),
-                    data={"grant_type": "refresh_token", "refresh_token": "nope"})
+    bad = http.post(
+        "/oauth2/v1/token", auth=basic(provisioned), data={"grant_type": "refresh_token", "refresh_token": "nope"}
+    )
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
 
 
-@pytest.mark.parametrize(("change", "error"), [
-    ({"prompt": "bogus"}, "invalid_request"),
-    ({"prompt": "none login"}, "invalid_request"),
-    ({"max_age": "-1"}, "invalid_request"),
-    ({"max_age": "soon"}, "invalid_request"),
-    ({"state": "has spaces<>"}, "invalid_request"),
-    ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request"),
-    ({"code_challenge_method": "S256"}, "invalid_request"),
-    ({"scope": ""}, "invalid_scope"),
-    ({"response_type": "code id_token"}, "unsupported_response_type"),
-])
-def test_malformed_authorize_requests(http: httpx.Client, provisioned: Provisioned, change: dict[str, str],
-                                      error: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"prompt": "bogus"}, "invalid_request"),
+        ({"prompt": "none login"}, "invalid_request"),
+        ({"max_age": "-1"}, "invalid_request"),
+        ({"max_age": "soon"}, "invalid_request"),
+        ({"state": "has spaces<>"}, "invalid_request"),
+        ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request"),
+        ({"code_challenge_method": "S256"}, "invalid_request"),
+        ({"scope": ""}, "invalid_scope"),
+        ({"response_type": "code id_token"}, "unsupported_response_type"),
+    ],
+)
+def test_malformed_authorize_requests(
+    http: httpx.Client, provisioned: Provisioned, change: dict[str, str], error: str
+) -> None:
     params = authorize_params(provisioned, **change)
     response = authorize(http, params)
     assert response.status_code == 302, response.text
@@ -470,8 +529,9 @@ def test_form_post_response_mode(http: httpx.Client, provisioned: Provisioned) -
 
 
 def test_authorize_for_a_deactivated_app_is_invalid_client(http: httpx.Client, provisioned: Provisioned) -> None:
-    http.post(f"/api/v1/apps/{provisioned.client_id}/lifecycle/deactivate",
-              headers={"Authorization": f"SSWS {API_TOKEN}"}).raise_for_status()
+    http.post(
+        f"/api/v1/apps/{provisioned.client_id}/lifecycle/deactivate", headers={"Authorization": f"SSWS {API_TOKEN}"}
+    ).raise_for_status()
     response = authorize(http, authorize_params(provisioned))
     assert response.status_code == 400 and "Error Code: invalid_client" in response.text
 
@@ -479,8 +539,7 @@ def test_authorize_for_a_deactivated_app_is_invalid_client(http: httpx.Client, p
 def test_malformed_back_channel_requests(http: httpx.Client, provisioned: Provisioned) -> None:
     assert http.post("/oauth2/v1/introspect", json={"token": "x"}, auth=basic(provisioned)).status_code == 400
     assert http.post("/oauth2/v1/introspect", data={}, auth=basic(provisioned)).status_code == 400
-    assert http.post("/oauth2/v1/introspect", data={"token": "x"}, auth=basic(provisioned)).json() == {
-        "active": False}
+    assert http.post("/oauth2/v1/introspect", data={"token": "x"}, auth=basic(provisioned)).json() == {"active": False}
     assert http.post("/oauth2/v1/userinfo", data={"access_token": "nope"}).status_code == 401
     assert http.get("/oauth2/v1/userinfo", headers={"Authorization": "Basic abc"}).status_code == 401
     assert http.get("/oauth2/v1/token").status_code == 405
