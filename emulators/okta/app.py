@@ -34,6 +34,7 @@ class Runtime:
     rate_limit_per_minute: int | None
     unknown_user_behaviour: str
     missing_state_behaviour: str
+    reject_client_id_with_basic: bool
     email_verified: bool
     password_lockout_attempts: int
     factor_lockout_attempts: int

@@ -35,6 +35,9 @@ class OktaEmulatorConfig:
     unknown_user_behaviour: str = "error"  # "error" ("Unable to sign in") | "message" ("There is no account…")
     email_verified: bool = True  # userinfo's email_verified for API-created users
     missing_state_behaviour: str = "redirect"  # "redirect" (error=invalid_request) | "error_page" (HTML 400)
+    # Logto leaves client_id out of its token request body "because Okta rejects it alongside Basic auth"
+    # (its OidcConnector source); unconfirmed against Okta itself, so a setting, strict by default.
+    reject_client_id_with_basic: bool = True
 
     def __post_init__(self) -> None:
         self.issuer = self.issuer.rstrip("/")

@@ -115,7 +115,7 @@ def _setting_error(key: str, value: Any) -> str | None:
         return None if is_int and value >= 1 else f"{key} must be a positive integer"
     if key == "totp_valid_window":
         return None if is_int and 0 <= value <= 10 else f"{key} must be an integer from 0 to 10"
-    if key == "email_verified":
+    if key in ("email_verified", "reject_client_id_with_basic"):
         return None if isinstance(value, bool) else f"{key} must be true or false"
     return f"unknown setting {key}"
 

@@ -70,7 +70,13 @@ def authenticate_client(org: Org, request: Request, form: dict[str, str]) -> App
         basic = (unquote(user), unquote(password))
     body_secret = form.get("client_secret")
     has_assertion = "client_assertion" in form
-    if basic and (body_secret is not None or has_assertion) or (body_secret is not None and has_assertion):
+    client_id_beside_basic = basic is not None and "client_id" in form and org.runtime.reject_client_id_with_basic
+    if (
+        basic
+        and (body_secret is not None or has_assertion)
+        or (body_secret is not None and has_assertion)
+        or client_id_beside_basic
+    ):
         raise ClientAuthError(_oauth_error(401, "invalid_request", MULTIPLE_CREDENTIALS))
     if basic:
         client_id, secret = basic

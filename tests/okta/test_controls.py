@@ -45,6 +45,7 @@ def test_settings_switch_generation_and_layout(okta: OktaServer, http: httpx.Cli
         "rate_limit_per_minute": None,
         "unknown_user_behaviour": "error",
         "missing_state_behaviour": "redirect",
+        "reject_client_id_with_basic": True,
         "email_verified": True,
         "password_lockout_attempts": 10,
         "factor_lockout_attempts": 5,

@@ -550,3 +550,17 @@ def test_malformed_back_channel_requests(http: httpx.Client, provisioned: Provis
     assert http.get("/login/token/redirect", params={"stateToken": "nope"}).status_code == 403
     response = http.get("/login/signout", params={"fromURI": "https://evil.example/"})
     assert response.headers["location"] == "/"
+
+
+def test_client_id_in_the_body_beside_basic_is_rejected_unless_configured(
+    http: httpx.Client, provisioned: Provisioned
+) -> None:
+    """Logto's source says Okta rejects client_id in the body alongside Basic, so it never sends one."""
+    code, _ = sign_in_code(http, provisioned)
+    response = exchange(http, provisioned, code, client_id=provisioned.client_id)
+    assert response.status_code == 401 and response.json()["error"] == "invalid_request"
+    http.post("/_emulator/settings", json={"reject_client_id_with_basic": False}).raise_for_status()
+    try:
+        assert exchange(http, provisioned, code, client_id=provisioned.client_id).status_code == 200
+    finally:
+        http.post("/_emulator/settings", json={"reject_client_id_with_basic": True}).raise_for_status()
