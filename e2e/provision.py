@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             given_app=(settings.logto.app_id, settings.logto.app_secret.get())
             if settings.logto and settings.logto.app_id and settings.logto.app_secret
             else None,
+            given_okta_client=(settings.okta.client_id, settings.okta.client_secret.get())
+            if settings.okta and settings.okta.client_id and settings.okta.client_secret and okta is None
+            else None,
         )
     except (ProvisioningError, LogtoApiError, OktaApiError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -81,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
             if client is not None:
                 client.close()
     print(f"Logto app: {journey.app_id}")
-    print(f"Logto SSO connector: {journey.connector_id or '(none: no Okta API token)'}")
+    print(f"Logto SSO connector: {journey.connector_id or '(none: no Okta credentials)'}")
+    if journey.connector_id and settings.logto and okta is None:
+        print(
+            f"  register this redirect URI in your Okta app: {settings.logto.endpoint}/callback/{journey.connector_id}"
+        )
     if journey.okta_app_id:
         print(f"Okta app: {journey.okta_app_id} (client id {journey.okta_client_id})")
     if journey.okta_user_id:

@@ -221,3 +221,33 @@ def test_a_failed_provisioning_names_the_step_and_leaves_nothing_half_done(
     assert "not-the-token" not in message
     assert logto.find_sso_connector(CONNECTOR_NAME) is None  # created in this run, then removed
     assert logto.find_application(APP_NAME) is None
+
+
+def test_real_okta_without_api_token_uses_the_given_client(
+    page: Page, external_logto: External, external_okta: External
+) -> None:
+    """An Okta app and user set up by hand (no API token for the suite): Logto's connector gets their client."""
+    okta = OktaManagementClient(external_okta.url, external_okta.credentials["OKTA_API_TOKEN"])  # the admin's, by hand
+    own_app = okta.create_oidc_web_app("configured-by-hand", ["https://placeholder.invalid/cb"])
+    person = okta.create_user(
+        login="hand@acme.test", email="hand@acme.test", first_name="Hand", last_name="Made", password=PASSWORD
+    )
+    okta.assign_user_to_app(own_app["id"], person["id"])
+    environ = {
+        "LOGTO_ENDPOINT": external_logto.url,
+        **external_logto.credentials,
+        "OKTA_ISSUER": external_okta.url,
+        "OKTA_CLIENT_ID": own_app["credentials"]["oauthClient"]["client_id"],
+        "OKTA_CLIENT_SECRET": okta.get_client_secret(own_app),
+        "E2E_SSO_EMAIL": "hand@acme.test",
+        "E2E_OKTA_PASSWORD": PASSWORD,
+    }
+    stack = start_stack(load_settings(environ, dotenv_path=None))
+    try:
+        assert stack.okta_admin is None and stack.journey is not None and stack.journey.connector_id
+        # What the README tells the admin to do: register the connector's callback in the Okta app.
+        okta.update_app_redirect_uris(own_app, [f"{external_logto.url}/callback/{stack.journey.connector_id}"])
+        run_journey(page, stack, stack.user)
+    finally:
+        stack.stop()
+        okta.close()
