@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from e2e.pages.base import PageObject
 
@@ -22,6 +23,13 @@ PASSWORD_INCORRECT = "Password is incorrect"
 USER_NOT_ASSIGNED = "User is not assigned to this application."
 TOTP_WRONG_CODE = "Your code doesn't match our records. Please try again."
 TOTP_REUSED_CODE = "Each code can only be used once. Please wait for a new code and try again."
+
+
+IGNORED_CLICKS_TOLERATED = 3
+
+
+def _is_idx_request(request: Request) -> bool:
+    return request.method == "POST" and "/idp/idx/" in request.url
 
 
 class OktaWidget:
@@ -41,6 +49,24 @@ class OktaWidget:
         self.back_to_sign_in = page.locator('[data-se="cancel"]')
         # Gen3 also marks the Username input with data-se="identifier": take the read-only display only.
         self.signed_in_user = page.locator('form [data-se="identifier"]:not(input)')
+
+    def send(self, timeout_ms: float = 10_000) -> None:
+        """Click submit and see the widget send its IDX request.
+
+        Gen2 silently ignores a click made within ~200 ms after it rendered an error (okta-captures/widget.md):
+        the button looks enabled, nothing is sent. A click that sent nothing is safe to repeat; one that sent a
+        request never is (no blind retries of sign-in steps).
+        """
+        quick = 1_000
+        for _ in range(IGNORED_CLICKS_TOLERATED):
+            try:
+                with self.page.expect_request(_is_idx_request, timeout=quick):
+                    self.submit.click()
+                return
+            except PlaywrightTimeoutError:
+                continue
+        with self.page.expect_request(_is_idx_request, timeout=timeout_ms):
+            self.submit.click()
 
     @property
     def generation(self) -> str:
@@ -82,16 +108,16 @@ class OktaIdentifyPage(_OktaWidgetPage):
 
     def submit_username(self, username: str) -> None:
         self.widget.username.fill(username)
-        self.widget.submit.click()
+        self.widget.send(self.timeout_ms)
 
     def sign_in(self, username: str, password: str) -> None:
         """Sign in with either layout; on identifier-first this goes through "Verify with your password"."""
         self.widget.username.fill(username)
         if self.is_one_page_layout():
             self.widget.password.fill(password)
-            self.widget.submit.click()
+            self.widget.send(self.timeout_ms)
             return
-        self.widget.submit.click()
+        self.widget.send(self.timeout_ms)
         password_page = OktaPasswordPage(self.page, self.timeout_ms)
         password_page.expect_loaded()
         password_page.verify(password)
@@ -105,9 +131,9 @@ class OktaIdentifyPage(_OktaWidgetPage):
         self.widget.username.fill(username)
         if self.is_one_page_layout():
             self.widget.password.fill(password)
-            self.widget.submit.click()
+            self.widget.send(self.timeout_ms)
             return self
-        self.widget.submit.click()
+        self.widget.send(self.timeout_ms)
         password_page = OktaPasswordPage(self.page, self.timeout_ms)
         password_heading = self.widget.heading.filter(has_text=PASSWORD_HEADING)
         expect(password_heading.or_(self.widget.form_error).first).to_be_visible(timeout=self.timeout_ms)
@@ -123,7 +149,7 @@ class OktaPasswordPage(_OktaWidgetPage):
 
     def verify(self, password: str) -> None:
         self.widget.password.fill(password)
-        self.widget.submit.click()
+        self.widget.send(self.timeout_ms)
 
 
 class OktaTotpPage(_OktaWidgetPage):
@@ -132,7 +158,7 @@ class OktaTotpPage(_OktaWidgetPage):
 
     def verify(self, code: str) -> None:
         self.widget.code.fill(code)
-        self.widget.submit.click()
+        self.widget.send(self.timeout_ms)
 
 
 class OktaErrorPage(PageObject):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from e2e.fixtures.controls import OktaControls
 from e2e.fixtures.okta_admin import OktaManagementClient
 from e2e.fixtures.totp import OktaTotp
 from e2e.pages.okta import (
@@ -157,14 +157,22 @@ def test_totp_challenge_accepts_a_fresh_code_and_rejects_a_reused_one(page: Page
     factor_id, shared_secret = org.admin.enroll_totp_factor(user.id)
     totp = OktaTotp(shared_secret)
     assert len(shared_secret) == 16  # Okta's keyLength: 16 base32 characters
+    # Okta's clock at the start of a fresh window, so both codes below stay where they belong while we sign in.
+    controls = OktaControls(org.issuer)
+    okta_now = controls.start_fresh_totp_window()
     # Activate with the previous window's code, as Okta's own tests do, so the current code stays unused.
-    org.admin.activate_factor(user.id, factor_id, totp.at(time.time() - 30))
+    used_code = totp.at(okta_now - 30)
+    org.admin.activate_factor(user.id, factor_id, used_code)
 
     state = open_authorize(page, org, (generation, "identifier-first"))
     OktaIdentifyPage(page).sign_in(user.login, user.password)
     totp_page = OktaTotpPage(page)
     totp_page.expect_loaded()
-    totp_page.verify(totp.at(time.time() - 30))  # already used for the activation
-    totp_page.expect_field_error(TOTP_REUSED_CODE)
-    totp_page.verify(totp.now())
-    expect_code_at_redirect_uri(page, org, state)
+    try:
+        totp_page.verify(used_code)  # already used for the activation
+        totp_page.expect_field_error(TOTP_REUSED_CODE)
+        totp_page.verify(totp.at(okta_now))
+        expect_code_at_redirect_uri(page, org, state)
+    finally:
+        controls.reset_clock()
+        controls.close()
