@@ -51,9 +51,23 @@ def create_app(config: SampleAppConfig) -> Starlette:
             request, name, {"app_name": config.app_name, **context}, status_code=status_code
         )
 
-    def ensure_session(request: Request) -> tuple[Session, bool]:
+    def render(request: Request, name: str, context: dict[str, Any]) -> Response:
+        """A page for this browser's session, which is created (with its CSRF token) on the first visit."""
         session = current(request)
-        return (session, False) if session else (store.create(), True)
+        created = session is None
+        if session is None:
+            session = store.create()
+        response = page(request, name, {"session": session, **context})
+        return with_session_cookie(response, session) if created else response
+
+    async def csrf_checked(request: Request, action: str) -> tuple[Session | None, Response | None]:
+        """The session of a state-changing POST, or the 403 panel when the form lacks the session's CSRF token."""
+        session = current(request)
+        form = await request.form()
+        if session is None or not secrets.compare_digest(str(form.get("csrfToken", "")), session.csrf_token):
+            panel = _error("MissingCSRF", f"The {action} request lacks a valid CSRF token.")
+            return None, page(request, "error.html", panel, 403)
+        return session, None
 
     def safe_callback_url(candidate: str | None) -> str:
         """Only same-origin targets: an absolute URL elsewhere would make the callback an open redirect."""
@@ -69,26 +83,19 @@ def create_app(config: SampleAppConfig) -> Starlette:
         return "/"
 
     async def home(request: Request) -> Response:
-        session, created = ensure_session(request)
         # Authorization parameters on / go to the sign-in form, as Auth.js's signIn(provider, {}, params) would.
         extra = {k: request.query_params[k] for k in PASSTHROUGH_AUTH_PARAMS if k in request.query_params}
-        action = str(httpx.URL("/api/auth/signin/logto", params=extra))
-        response = page(request, "home.html", {"session": session, "signin_action": action})
-        return with_session_cookie(response, session) if created else response
+        return render(request, "home.html", {"signin_action": str(httpx.URL("/api/auth/signin/logto", params=extra))})
 
     async def signin_page(request: Request) -> Response:
-        session, created = ensure_session(request)
         callback_url = safe_callback_url(request.query_params.get("callbackUrl"))
-        response = page(request, "signin.html", {"session": session, "callback_url": callback_url})
-        return with_session_cookie(response, session) if created else response
+        return render(request, "signin.html", {"callback_url": callback_url})
 
     async def signin_logto(request: Request) -> Response:
-        session = current(request)
+        session, refused = await csrf_checked(request, "sign-in")
+        if session is None:
+            return refused
         form = await request.form()
-        if session is None or not secrets.compare_digest(str(form.get("csrfToken", "")), session.csrf_token):
-            return page(
-                request, "error.html", _error("MissingCSRF", "The sign-in request lacks a valid CSRF token."), 403
-            )
         pending = PendingAuthorization.new(safe_callback_url(str(form.get("callbackUrl", "/"))))
         extra = {k: request.query_params[k] for k in PASSTHROUGH_AUTH_PARAMS if k in request.query_params}
         try:
@@ -146,17 +153,12 @@ def create_app(config: SampleAppConfig) -> Starlette:
         )
 
     async def signout_page(request: Request) -> Response:
-        session, created = ensure_session(request)
-        response = page(request, "signout.html", {"session": session})
-        return with_session_cookie(response, session) if created else response
+        return render(request, "signout.html", {})
 
     async def signout(request: Request) -> Response:
-        session = current(request)
-        form = await request.form()
-        if session is None or not secrets.compare_digest(str(form.get("csrfToken", "")), session.csrf_token):
-            return page(
-                request, "error.html", _error("MissingCSRF", "The sign-out request lacks a valid CSRF token."), 403
-            )
+        session, refused = await csrf_checked(request, "sign-out")
+        if session is None:
+            return refused
         id_token = session.tokens.get("id_token")
         store.destroy(session)
         try:
