@@ -43,3 +43,19 @@ def test_trace_zips_are_rewritten_and_binary_entries_kept(tmp_path: Path) -> Non
         assert "pw-Value-1" not in archive.read("trace.network").decode()
         assert "pw-Value-1" not in archive.read("trace.trace").decode()
         assert archive.read("resources/page@1.jpeg") == b"\xff\xd8\xff\xe0binary"
+
+
+def test_scrubbed_trace_lines_stay_valid_json() -> None:
+    """Playwright's trace viewer must still open a scrubbed trace: header values with escaped quotes included."""
+    entry = {
+        "headers": [
+            {"name": "set-cookie", "value": '_logto={"appId":"abc"}; path=/; samesite=lax'},
+            {"name": "authorization", "value": "Basic YWJjOmRlZg=="},
+            {"name": "x-other", "value": "kept"},
+        ],
+        "postData": {"text": json.dumps({"credentials": {"passcode": "Pass-Word-42"}})},
+    }
+    line = json.dumps(entry)
+    scrubbed = json.loads(scrub_text(line, []))
+    assert [h["value"] for h in scrubbed["headers"]] == [REDACTED, REDACTED, "kept"]
+    assert "Pass-Word-42" not in scrubbed["postData"]["text"]
