@@ -482,4 +482,5 @@
   };
   if (pages[data.page]) pages[data.page]();
   if (data.page !== "callback") showPendingToast();
+  document.getElementById("app").hidden = false;
 })();
