@@ -35,7 +35,7 @@ def catalogue(runs: int) -> None:
         )
         durations.append(time.perf_counter() - started)
         summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "(no output)"
-        seed = re.search(r"randomly_seed=(\d+)", result.stdout)
+        seed = re.search(r"randomly-seed=(\d+)", result.stdout)
         print(
             f"catalogue run {run}/{runs}: {summary} in {durations[-1]:.0f} s (seed {seed.group(1) if seed else '?'})",
             flush=True,
@@ -78,6 +78,7 @@ def j1(runs: int) -> None:
                     assert identity["identityId"] == user.okta_user_id
                 except AssertionError as exc:
                     failures.append(f"run {run}: {str(exc).splitlines()[0]}")
+                    print(f"J1 run {run} failed: {str(exc)[:600]}", flush=True)
                 durations.append(time.perf_counter() - started)
                 context.close()
                 identities.cleanup()
