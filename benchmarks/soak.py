@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/soak.py --catalogue-runs 20 --j1-runs 500
 
 Each catalogue run is a separate `pytest e2e` with a new random order (pytest-randomly's seed is printed, so
-a failing order can be replayed with `-p randomly -p "randomly_seed=<seed>"`). J1 runs reuse one stack and
+a failing order can be replayed with `pytest e2e --randomly-seed=<seed>`). J1 runs reuse one stack and
 one browser, each in a fresh context with a fresh Okta user, as the tests do. A flake found here is to be
 fixed at its cause, not retried away: this script never retries.
 """
@@ -11,7 +11,7 @@ fixed at its cause, not retried away: this script never retries.
 from __future__ import annotations
 
 import argparse
-import re
+import random
 import statistics
 import subprocess
 import sys
@@ -26,20 +26,26 @@ def catalogue(runs: int) -> None:
     durations: list[float] = []
     failures: list[str] = []
     for run in range(1, runs + 1):
+        seed = random.randrange(2**32)
         started = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "e2e", "-q", "-p", "randomly", "--output", f"test-results/soak-{run}"],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "e2e",
+                "-q",
+                f"--randomly-seed={seed}",
+                "--output",
+                f"test-results/soak-{run}",
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,
         )
         durations.append(time.perf_counter() - started)
         summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "(no output)"
-        seed = re.search(r"randomly-seed=(\d+)", result.stdout)
-        print(
-            f"catalogue run {run}/{runs}: {summary} in {durations[-1]:.0f} s (seed {seed.group(1) if seed else '?'})",
-            flush=True,
-        )
+        print(f"catalogue run {run}/{runs}: {summary} in {durations[-1]:.0f} s (--randomly-seed={seed})", flush=True)
         if result.returncode != 0:
             failures.extend(line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR")))
     print(f"catalogue: {runs} runs, median {statistics.median(durations):.0f} s per run, {len(failures)} failed tests")
