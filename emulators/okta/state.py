@@ -14,6 +14,9 @@ from emulators.common.clock import Clock
 _ALNUM = string.ascii_letters + string.digits
 
 
+IDENTITY_ENGINE_PREFIX = "02"
+
+
 def okta_id(prefix: str) -> str:
     """Okta-style object id: a 3-character type prefix and 17 random characters (20 in all)."""
     return prefix + "".join(secrets.choice(_ALNUM) for _ in range(17))
@@ -220,8 +223,11 @@ class OrgState:
     def new_transaction(self, **kwargs: Any) -> Transaction:
         now = self.now()
         txn = Transaction(
-            state_token=secrets.token_urlsafe(32),
-            state_handle="02" + secrets.token_urlsafe(30),
+            # Identity Engine tokens start with "02": the widget sends any token starting with "00" to the
+            # Classic Engine's /api/v1/authn (Util.isV1StateToken), so an unprefixed random token would
+            # break about one sign-in in 4096.
+            state_token=IDENTITY_ENGINE_PREFIX + secrets.token_urlsafe(32),
+            state_handle=IDENTITY_ENGINE_PREFIX + secrets.token_urlsafe(30),
             created=now,
             expires=now + 3600,
             **kwargs,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from emulators.okta import state as state_module
 from tests.okta.helpers import (
     ION,
     IdxDriver,
@@ -45,6 +48,22 @@ def driver(http: httpx.Client, provisioned: Provisioned) -> IdxDriver:
     d = IdxDriver(http)
     d.authorize_url = "/oauth2/v1/authorize?" + urlencode(authorize_params(provisioned))  # type: ignore[attr-defined]
     return d
+
+
+def test_state_tokens_never_look_like_classic_engine_tokens(
+    okta: OktaServer, driver: IdxDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The widget sends a state token starting with "00" to Classic Engine's /api/v1/authn/introspect (a 404
+    here, "Resource not found" on the page); real Identity Engine tokens start with "02". Found by the soak."""
+    monkeypatch.setattr(state_module.secrets, "token_urlsafe", lambda n: "00" + "x" * n)
+    page = driver.http.get(driver.authorize_url)
+    assert page.status_code == 200
+    config = json.loads(re.search(r"var config = (\{.*?\});", page.text).group(1))
+    assert config["stateToken"].startswith("02")
+    intro = driver.http.post(
+        "/idp/idx/introspect", json={"stateToken": config["stateToken"]}, headers={"Content-Type": ION, "Accept": ION}
+    )
+    assert intro.status_code == 200 and intro.json()["stateHandle"].startswith("02")
 
 
 def test_introspect_identify_challenge_success(okta: OktaServer, driver: IdxDriver, provisioned: Provisioned) -> None:
