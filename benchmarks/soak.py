@@ -11,6 +11,7 @@ fixed at its cause, not retried away: this script never retries.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import subprocess
@@ -40,6 +41,7 @@ def catalogue(runs: int) -> None:
                 f"test-results/soak-{run}",
             ],
             cwd=ROOT,
+            env={**os.environ, "COLUMNS": "2000"},  # so pytest's summary keeps each failure's message
             capture_output=True,
             text=True,
         )
