@@ -9,7 +9,8 @@ from __future__ import annotations
 import errno
 import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -20,19 +21,44 @@ class PortInUseError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Site:
-    """Where a server listens and the hostname the browser and the back channel both use."""
+class TlsFiles:
+    """A server certificate chain (PEM, leaf first) and its private key (PEM)."""
 
-    host: str  # as written in URLs: "localhost", "127.0.0.1", "[::1]"
+    cert_chain: Path
+    private_key: Path
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a server listens and the origin the browser and the back channel both use.
+
+    ``host`` is the name in URLs ("localhost", "127.0.0.1", "[::1]", or a public-looking name such as
+    "acme.logto.test" that a host map sends to ``address``).
+    """
+
+    host: str
     port: int
+    scheme: str = "http"
+    address: str | None = None  # where the socket is bound, when host is a name that is not a loopback literal
 
     @property
     def bind_address(self) -> str:
-        return self.host.strip("[]")
+        return self.address or self.host.strip("[]")
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        default_port = {"http": 80, "https": 443}[self.scheme]
+        port = "" if self.port == default_port else f":{self.port}"
+        return f"{self.scheme}://{self.host}{port}"
+
+    def published_as(self, public_host: str | None, tls: TlsFiles | None) -> Site:
+        """The same socket, addressed by another name and/or over HTTPS."""
+        return replace(
+            self,
+            host=public_host or self.host,
+            scheme="https" if tls else self.scheme,
+            address=self.bind_address if public_host else self.address,
+        )
 
 
 def bind_socket(host: str, port: int, *, purpose: str = "server") -> tuple[socket.socket, Site]:
@@ -61,6 +87,28 @@ def bind_socket(host: str, port: int, *, purpose: str = "server") -> tuple[socke
     return sock, Site(host=host, port=sock.getsockname()[1])
 
 
+def uvicorn_config(app: Any, tls: TlsFiles | None = None) -> uvicorn.Config:
+    """Quiet uvicorn settings shared by every server here; with tls, it serves HTTPS."""
+    options: dict[str, Any] = {}
+    if tls is not None:
+        options = {"ssl_certfile": str(tls.cert_chain), "ssl_keyfile": str(tls.private_key)}
+    return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, **options)
+
+
+def listening_socket(fd: int) -> socket.socket:
+    """A listening socket inherited from the parent process (``--fd``), as systemd socket activation does."""
+    sock = socket.socket(fileno=fd)
+    sock.setblocking(False)
+    return sock
+
+
+def site_of(sock: socket.socket) -> Site:
+    """The Site a bound socket listens on, by its address (a loopback literal)."""
+    address, port = sock.getsockname()[:2]
+    host = f"[{address}]" if ":" in address else address
+    return Site(host=host, port=port)
+
+
 class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
         super().__init__(config)
@@ -77,13 +125,13 @@ class _Server(uvicorn.Server):
 class ServerThread:
     """One uvicorn server on a pre-bound socket, started and stopped from the calling thread."""
 
-    def __init__(self, app: Any, sock: socket.socket, site: Site, *, name: str) -> None:
+    def __init__(self, app: Any, sock: socket.socket, site: Site, *, name: str, tls: TlsFiles | None = None) -> None:
         self.app = app
         self.site = site
         self.name = name
         self._sock = sock
         self._ready = threading.Event()
-        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+        config = uvicorn_config(app, tls)
         self._server = _Server(config, self._ready)
         self._thread = threading.Thread(target=self._run, name=f"server-{name}", daemon=True)
         self._error: BaseException | None = None

@@ -70,7 +70,9 @@ def create_app(config: LogtoEmulatorConfig) -> Starlette:
     if config.seed_file is not None:
         store.load_seed_file(config.seed_file)
     keys = SigningKey()
-    cookies = CookieJar(config.cookie_secret or secrets.token_urlsafe(32))
+    cookies = CookieJar(
+        config.cookie_secret or secrets.token_urlsafe(32), secure=config.endpoint.startswith("https://")
+    )
     log = RequestLog()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     broker = Broker(config, store)

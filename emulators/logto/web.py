@@ -15,10 +15,16 @@ EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
 class CookieJar:
-    """Signs cookie values like koa's keygrip (`name.sig` = HMAC of `name=value`)."""
+    """Signs cookie values like koa's keygrip (`name.sig` = HMAC of `name=value`).
 
-    def __init__(self, secret: str) -> None:
+    Over HTTPS every cookie is Secure: Logto's cookie options (packages/core/src/oidc/init.ts: sameSite lax,
+    path /, signed) leave `secure` unset, so koa's `cookies` sets it from the request's protocol
+    (packages/core/src/middleware/koa-oidc-cookies.ts: `cookies.secure ||= ctx.secure`).
+    """
+
+    def __init__(self, secret: str, *, secure: bool = False) -> None:
         self._secret = secret
+        self.secure = secure
 
     def signature(self, name: str, value: str) -> str:
         return Signer(self._secret, salt="cookie").get_signature(f"{name}={value}").decode()
@@ -34,19 +40,18 @@ class CookieJar:
         httponly: bool = True,
         signed: bool = True,
     ) -> None:
-        response.headers.append("set-cookie", _cookie(name, value, path=path, max_age=max_age, httponly=httponly))
+        options = {"path": path, "max_age": max_age, "httponly": httponly, "secure": self.secure}
+        response.headers.append("set-cookie", _cookie(name, value, **options))
         if signed:
-            sig = self.signature(name, value)
-            response.headers.append(
-                "set-cookie", _cookie(f"{name}.sig", sig, path=path, max_age=max_age, httponly=httponly)
-            )
+            response.headers.append("set-cookie", _cookie(f"{name}.sig", self.signature(name, value), **options))
 
     def expire(self, response: Response, name: str, *, path: str = "/", signed: bool = True) -> None:
-        response.headers.append("set-cookie", f"{name}=; path={path}; expires={EPOCH}; samesite=lax; httponly")
+        secure = "; secure" if self.secure else ""
+        response.headers.append("set-cookie", f"{name}=; path={path}; expires={EPOCH}; samesite=lax{secure}; httponly")
         if signed:
             sig = self.signature(name, "")
             response.headers.append(
-                "set-cookie", f"{name}.sig={sig}; path={path}; expires={EPOCH}; samesite=lax; httponly"
+                "set-cookie", f"{name}.sig={sig}; path={path}; expires={EPOCH}; samesite=lax{secure}; httponly"
             )
 
     def get(self, request: Request, name: str) -> str | None:
@@ -60,11 +65,13 @@ class CookieJar:
         return value
 
 
-def _cookie(name: str, value: str, *, path: str, max_age: int | None, httponly: bool) -> str:
+def _cookie(name: str, value: str, *, path: str, max_age: int | None, httponly: bool, secure: bool) -> str:
     parts = [f"{name}={value}", f"path={path}"]
     if max_age is not None:
         parts.append(f"expires={formatdate(time.time() + max_age, usegmt=True)}")
     parts.append("samesite=lax")
+    if secure:
+        parts.append("secure")
     if httponly:
         parts.append("httponly")
     return "; ".join(parts)

@@ -160,8 +160,7 @@ def test_command_line_runs_the_emulator_alone() -> None:
     )  # fmt: skip
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
-        endpoint = line.split(" on ", 1)[1].split(" ", 1)[0]
+        endpoint = process.stdout.readline().strip()  # printed once listening: the public endpoint
         response = httpx.get(f"{endpoint}/oidc/.well-known/openid-configuration", timeout=10)
         assert response.json()["issuer"] == f"{endpoint}/oidc"
         token = httpx.post(f"{endpoint}/oidc/token", auth=("cli-m2m", "cli-secret"), data={
