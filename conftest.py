@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
 
-from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable
+from e2e.fixtures.browser import chromium_executable, launch_args
+from e2e.fixtures.settings import Settings, SettingsError, load_settings
+
+
+def _settings_or_none() -> Settings | None:
+    try:
+        return load_settings()
+    except SettingsError:
+        return None  # reported once by the e2e settings fixture; the browser stays hermetic meanwhile
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_name: str) -> dict[str, Any]:
+    """Hermetic when every party is embedded; reaching the real parties' hosts otherwise (see launch_args)."""
     if browser_name != "chromium":
         return browser_type_launch_args
-    args = {**browser_type_launch_args, "args": [*browser_type_launch_args.get("args", []), *HERMETIC_ARGS]}
+    extra = launch_args(_settings_or_none())
+    args = {**browser_type_launch_args, "args": [*browser_type_launch_args.get("args", []), *extra]}
     executable = chromium_executable()
     if executable and "executable_path" not in args:
         args["executable_path"] = executable
@@ -32,11 +41,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from pathlib import Path
 
     from e2e.fixtures.artifacts import registered_secrets, scrub_directory
-    from e2e.fixtures.settings import SettingsError, load_settings
 
     secrets = registered_secrets()
-    with contextlib.suppress(SettingsError):
-        secrets |= set(load_settings().secret_values())
+    settings = _settings_or_none()
+    if settings is not None:
+        secrets |= set(settings.secret_values())
     output = Path(session.config.getoption("--output", default="test-results") or "test-results")
     scrub_directory(output, secrets)
     junit = session.config.getoption("xmlpath", default=None)

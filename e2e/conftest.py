@@ -10,9 +10,30 @@ from playwright.sync_api import Page
 
 from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.identities import IdentityFactory
-from e2e.fixtures.settings import Settings, SettingsError, load_settings
+from e2e.fixtures.preflight import PreflightError, run_preflight
+from e2e.fixtures.settings import Settings, SettingsError, apply_network_settings, load_settings
 from e2e.fixtures.stack import SsoUser, Stack, start_stack
 from e2e.journey import SsoJourney
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Which party is embedded and which is real (with its URL): a run against the wrong tenant shows at once."""
+    try:
+        current = load_settings()
+    except SettingsError:
+        return ["parties: the settings are invalid (reported before any test runs)"]
+    parties = [
+        ("app", current.app_base_url, "the bundled sample app"),
+        ("Logto", current.logto.endpoint if current.logto else None, "the Logto emulator"),
+        ("Okta", current.okta.issuer if current.okta else None, "the Okta emulator"),
+    ]
+    line = " | ".join(f"{name} real {url}" if url else f"{name} embedded ({what})" for name, url, what in parties)
+    header = [f"parties: {line}"]
+    if current.host_map:
+        header.append("host map (E2E_HOST_MAP): " + ", ".join(f"{n} → {a}" for n, a in current.host_map.items()))
+    if current.ca_file:
+        header.append(f"extra CA (E2E_CA_FILE): {current.ca_file}")
+    return header
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -43,11 +64,18 @@ def _real_parties(settings: Settings) -> dict[str, bool]:
 
 @pytest.fixture(scope="session", autouse=True)
 def settings() -> Settings:
-    """Validated once, before any browser starts (autouse session fixtures come first)."""
+    """Validated once, and every real party checked, before any browser starts (autouse session fixtures come
+    first); a problem ends the run with one message."""
     try:
-        return load_settings()
+        loaded = load_settings()
     except SettingsError as exc:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    apply_network_settings(loaded)
+    try:
+        run_preflight(loaded)
+    except PreflightError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    return loaded
 
 
 @pytest.fixture(scope="session")

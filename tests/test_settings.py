@@ -104,3 +104,93 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
     settings = load_settings({"E2E_SSO_EMAIL": "from-env@acme.test"}, dotenv_path=dotenv)
     assert settings.identity.sso_email == "from-env@acme.test"
     assert settings.okta_widget_generation == "gen3"
+
+
+# ---- settings that cannot silently go wrong ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "closest"),
+    [
+        ("LOGTO_ENDPIONT", "LOGTO_ENDPOINT"),
+        ("OKTA_ISSUR", "OKTA_ISSUER"),
+        ("E2E_OKTA_PASWORD", "E2E_OKTA_PASSWORD"),
+        ("APP_BASEURL", "APP_BASE_URL"),
+        ("E2E_TIMEOUT", "E2E_TIMEOUT_MS"),
+    ],
+)
+def test_an_unknown_setting_with_the_suites_prefix_names_the_closest_one(name: str, closest: str) -> None:
+    [problem] = problems_of({name: "https://abc.logto.app"})
+    assert problem.startswith(f"{name} (in the environment) is not a setting of this suite. Did you mean {closest}?")
+
+
+def test_names_of_other_tools_and_generic_app_variables_are_left_alone() -> None:
+    environ = {"OKTA_CLIENT_ORGURL": "https://x", "OKTA_CLIENT_TOKEN": "t", "APP_ENV": "prod", "APP_NAME": "shop"}
+    assert load_settings(environ, dotenv_path=None).all_embedded
+
+
+def test_in_dotenv_every_app_prefixed_name_is_checked(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("APP_BASE=http://localhost:3000\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings({}, dotenv_path=dotenv)
+    assert caught.value.problems[0].startswith(f"APP_BASE (in {dotenv}) is not a setting of this suite.")
+
+
+def test_an_empty_environment_variable_hiding_a_dotenv_value_is_reported(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("E2E_SSO_EMAIL=from-file@acme.test\nE2E_OKTA_WIDGET=\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"E2E_SSO_EMAIL": "", "E2E_OKTA_WIDGET": ""}, dotenv_path=dotenv)
+    [problem] = caught.value.problems  # an empty value over an empty one hides nothing
+    assert problem.startswith("E2E_SSO_EMAIL is set but empty in the environment, which hides its value in")
+
+
+def test_dotenv_is_read_from_the_project_root_wherever_python_starts(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from e2e.fixtures.settings import DOTENV_PATH, PROJECT_ROOT
+
+    assert (PROJECT_ROOT / "pyproject.toml").is_file() and DOTENV_PATH == PROJECT_ROOT / ".env"
+    code = "import inspect; from e2e.fixtures.settings import load_settings as f; print(inspect.signature(f))"
+    shown = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert str(PROJECT_ROOT / ".env") in shown.stdout
+
+
+def test_e2e_dotenv_chooses_another_file_or_none(tmp_path: Path) -> None:
+    staging = tmp_path / "staging.env"
+    staging.write_text("E2E_SSO_EMAIL=staging@acme.test\n")
+    assert load_settings({"E2E_DOTENV": str(staging)}).identity.sso_email == "staging@acme.test"
+    assert load_settings({"E2E_DOTENV": "none"}).identity.sso_email == "alice@acme.test"
+    assert "is not a file" in problems_of({"E2E_DOTENV": str(tmp_path / "missing.env")})[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "hidden"),
+    [
+        ("https://abc.logto.app:70000", "LOGTO_ENDPOINT has a port that is not a number from 1 to 65535", None),
+        ("https://abc.logto.app:0", "LOGTO_ENDPOINT has a port that is not a number from 1 to 65535", None),
+        ("https://abc.logto .app", "LOGTO_ENDPOINT must be a URL without spaces", "logto .app"),
+        ("https://admin:hunter22@abc.logto.app", "LOGTO_ENDPOINT must not carry credentials", "hunter22"),
+        ("https://abc.logto.app/x?token=tok-123", "LOGTO_ENDPOINT must be a bare origin", "tok-123"),
+        ("sk_live_0123456789abcdef", "LOGTO_ENDPOINT must be an http(s) URL", "sk_live_0123456789abcdef"),
+    ],
+)
+def test_malformed_urls_are_refused_without_echoing_what_may_be_secret(
+    value: str, expected: str, hidden: str | None
+) -> None:
+    [problem] = problems_of({**REAL_LOGTO, "LOGTO_ENDPOINT": value})
+    assert problem.startswith(expected), problem
+    if hidden is not None:
+        assert hidden not in problem
+
+
+def test_host_map_and_ca_file_are_validated(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("hello")
+    problems = problems_of({"E2E_HOST_MAP": "acme.logto.test=localhost", "E2E_CA_FILE": str(not_pem)})
+    assert problems == [
+        "E2E_HOST_MAP: 'localhost' (for acme.logto.test) is not an IP address",
+        f"E2E_CA_FILE: {not_pem} holds no PEM certificate",
+    ]
+    settings = load_settings({"E2E_HOST_MAP": "Acme.Logto.Test=127.0.0.1, dev-0.okta.test=::1"}, dotenv_path=None)
+    assert settings.host_map == {"acme.logto.test": "127.0.0.1", "dev-0.okta.test": "::1"}
