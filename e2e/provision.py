@@ -1,6 +1,7 @@
 """Provision the real parties named by the settings, or remove what the suite created there.
 
     python -m e2e.provision                 # idempotent: creates or reuses the e2e-sso objects, says which
+    python -m e2e.provision --app-env-file app.env   # ... and writes the Logto app's credentials for your app
     python -m e2e.provision --teardown      # removes the e2e-sso objects and the test user's Logto account
 
 Needs management credentials: LOGTO_M2M_APP_ID/SECRET (Logto) and OKTA_API_TOKEN (Okta). Embedded parties
@@ -10,12 +11,15 @@ need no provisioning from here: the suite provisions them itself at every run.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from e2e.fixtures.logto_admin import LogtoApiError, LogtoManagementClient
 from e2e.fixtures.okta_admin import OktaApiError, OktaManagementClient
 from e2e.fixtures.provisioning import OktaUserSpec, ProvisioningError, provision_journey, teardown
-from e2e.fixtures.settings import Settings, SettingsError, load_settings
+from e2e.fixtures.settings import Settings, SettingsError, apply_network_settings, load_settings
+from e2e.fixtures.stack import SsoUser
 
 
 def clients(settings: Settings) -> tuple[LogtoManagementClient | None, OktaManagementClient | None]:
@@ -35,12 +39,19 @@ def clients(settings: Settings) -> tuple[LogtoManagementClient | None, OktaManag
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m e2e.provision", description=__doc__.split("\n\n")[0])
     parser.add_argument("--teardown", action="store_true", help="remove what the suite created")
+    parser.add_argument(
+        "--app-env-file",
+        type=Path,
+        help="write LOGTO_ENDPOINT, LOGTO_APP_ID and LOGTO_APP_SECRET of the Logto app to this file (mode 0600), "
+        "for the app under test to read; the secret is never printed",
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    apply_network_settings(settings)
     logto, okta = clients(settings)
     if logto is None:
         print("nothing to do: provisioning needs a real Logto with LOGTO_M2M_APP_ID and LOGTO_M2M_APP_SECRET")
@@ -63,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             user=OktaUserSpec(
                 login=settings.identity.okta_username,
                 email=settings.identity.sso_email,
-                first_name="E2E",
-                last_name="SSO Tester",
+                first_name=SsoUser.first_name,
+                last_name=SsoUser.last_name,
                 password=password.get(),
             )
             if okta and password
@@ -84,6 +95,14 @@ def main(argv: list[str] | None = None) -> int:
             if client is not None:
                 client.close()
     print(f"Logto app: {journey.app_id}")
+    if args.app_env_file is not None:
+        assert settings.logto is not None
+        write_app_env_file(args.app_env_file, settings.logto.endpoint, journey.app_id, journey.app_secret)
+        print(
+            f"  its endpoint, id and secret are in {args.app_env_file} (LOGTO_ENDPOINT, LOGTO_APP_ID, LOGTO_APP_SECRET)"
+        )
+    else:
+        print("  its secret: run again with --app-env-file FILE to have it written to FILE (it is never printed)")
     print(f"Logto SSO connector: {journey.connector_id or '(none: no Okta credentials)'}")
     if journey.connector_id and settings.logto and okta is None:
         print(
@@ -95,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Okta user: {journey.okta_user_id}")
     print("\n".join(f"created {c}" for c in journey.created) or "everything existed already: reused")
     return 0
+
+
+def write_app_env_file(path: Path, endpoint: str, app_id: str, app_secret: str) -> None:
+    """KEY=value lines readable by python-dotenv, Next.js and `set -a; . FILE`; created private (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(f"LOGTO_ENDPOINT={endpoint}\nLOGTO_APP_ID={app_id}\nLOGTO_APP_SECRET={app_secret}\n")
+    path.chmod(0o600)
 
 
 if __name__ == "__main__":

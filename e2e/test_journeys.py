@@ -250,7 +250,7 @@ def test_j11_existing_logto_user_is_linked_by_email_not_duplicated(
 
 
 def test_j12_profile_changes_at_okta_reach_logto_on_the_next_sign_in(
-    journey: SsoJourney, user: SsoUser, stack: Stack
+    journey: SsoJourney, user: SsoUser, stack: Stack, identities: IdentityFactory
 ) -> None:
     if stack.okta_admin is None or stack.logto_admin is None or not user.okta_user_id:
         pytest.skip("needs both Management APIs to change the Okta profile and read the Logto user")
@@ -258,7 +258,7 @@ def test_j12_profile_changes_at_okta_reach_logto_on_the_next_sign_in(
     assert logto_user_of(stack, user.email)["name"] == user.name
     journey.sign_out()
 
-    stack.okta_admin.update_user_profile(user.okta_user_id, firstName="Alicia")
+    identities.update_okta_profile(user, firstName="Alicia")
     journey.sign_in_on_the_okta_session(user.email)  # Logto asks Okta again; Okta's session answers
 
     assert logto_user_of(stack, user.email)["name"] == f"Alicia {user.last_name}"

@@ -3,13 +3,21 @@ separately and given to the suite by URL, exactly as a real tenant or org would 
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from dotenv import dotenv_values
+from playwright.sync_api import BrowserType, Page
 
+from e2e.fixtures.browser import launch_args
 from e2e.fixtures.logto_admin import LogtoManagementClient
 from e2e.fixtures.okta_admin import OktaManagementClient
 from e2e.fixtures.provisioning import (
@@ -19,9 +27,10 @@ from e2e.fixtures.provisioning import (
     OktaUserSpec,
     ProvisioningError,
     provision_journey,
+    provision_logto_app,
     teardown,
 )
-from e2e.fixtures.settings import load_settings
+from e2e.fixtures.settings import PROJECT_ROOT, apply_network_settings, load_settings
 from e2e.fixtures.stack import SsoUser, Stack, serve_sample_app, start_stack
 from e2e.journey import SsoJourney
 from emulators.common.server import ServerThread, bind_socket
@@ -82,7 +91,10 @@ def run_journey(page: Page, stack: Stack, user: SsoUser) -> None:
 
 
 def test_real_logto_with_embedded_okta_and_app(page: Page, external_logto: External) -> None:
-    """Pre-release verification of a Logto build: the suite provisions a blank Logto and brings its own Okta."""
+    """Pre-release verification of a Logto build: the suite provisions a blank Logto and brings its own Okta.
+
+    When the run ends, nothing in that Logto points at the embedded parties, which are gone: the connector to
+    the embedded Okta and the app of the embedded sample app are removed."""
     settings = load_settings({"LOGTO_ENDPOINT": external_logto.url, **external_logto.credentials}, dotenv_path=None)
     stack = start_stack(settings)
     try:
@@ -91,6 +103,46 @@ def test_real_logto_with_embedded_okta_and_app(page: Page, external_logto: Exter
         run_journey(page, stack, stack.user)
     finally:
         stack.stop()
+    with admin_of(external_logto) as logto:
+        assert logto.find_sso_connector(CONNECTOR_NAME) is None
+        assert logto.find_application(APP_NAME) is None
+
+
+def test_real_logto_by_hostname_with_embedded_okta_and_app(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, Any]
+) -> None:
+    """LOGTO_ENDPOINT given as a hostname, not a loopback literal: the browser reaches it (here the name is only in
+    E2E_HOST_MAP; a real tenant's is in DNS), while the embedded Okta and app stay on loopback."""
+    sock, site = bind_socket("127.0.0.1", 0)
+    site = site.published_as("tenant.logto.test", None)
+    m2m_id, m2m_secret = f"m2m{secrets.token_hex(6)}", secrets.token_urlsafe(16)
+    config = LogtoEmulatorConfig(endpoint=site.base_url, m2m_app_id=m2m_id, m2m_app_secret=m2m_secret)
+    server = ServerThread(create_logto(config), sock, site, name="Logto by hostname")
+    server.start()
+    environ = {
+        "LOGTO_ENDPOINT": site.base_url,
+        "LOGTO_M2M_APP_ID": m2m_id,
+        "LOGTO_M2M_APP_SECRET": m2m_secret,
+        "E2E_HOST_MAP": "tenant.logto.test=127.0.0.1",
+    }
+    settings = load_settings(environ, dotenv_path=None)
+    apply_network_settings(settings)
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": launch_args(settings)})
+    stack = start_stack(settings)
+    try:
+        page = browser.new_page(locale="en-US")
+        assert stack.logto_endpoint == "http://tenant.logto.test:" + str(site.port)
+        run_journey(page, stack, stack.user)
+    finally:
+        stack.stop()
+        browser.close()
+        server.stop()
+
+
+def admin_of(external: External) -> LogtoManagementClient:
+    return LogtoManagementClient(
+        external.url, external.credentials["LOGTO_M2M_APP_ID"], external.credentials["LOGTO_M2M_APP_SECRET"]
+    )
 
 
 def test_real_logto_and_real_okta_with_embedded_app(
@@ -251,3 +303,50 @@ def test_real_okta_without_api_token_uses_the_given_client(
     finally:
         stack.stop()
         okta.close()
+
+
+def test_provisioning_adds_this_apps_uris_and_drops_only_those_of_dead_loopback_apps(
+    admins: tuple[LogtoManagementClient, OktaManagementClient],
+) -> None:
+    logto, _ = admins
+    alive, alive_site = bind_socket("localhost", 0)
+    dead, dead_site = bind_socket("localhost", 0)
+    dead.close()
+    kept = ["https://prod.example/api/auth/callback/logto", f"{alive_site.base_url}/api/auth/callback/logto"]
+    logto.create_traditional_application(APP_NAME, [*kept, f"{dead_site.base_url}/api/auth/callback/logto"], [])
+    try:
+        app_id, _ = provision_logto_app(logto, "https://app.example", [])
+        uris = logto.get_application(app_id)["oidcClientMetadata"]
+        assert uris["redirectUris"] == [*kept, "https://app.example/api/auth/callback/logto"]
+        assert uris["postLogoutRedirectUris"] == ["https://app.example/"]
+    finally:
+        alive.close()
+
+
+def test_provision_cli_writes_the_apps_credentials_to_a_private_file_and_never_prints_the_secret(
+    external_logto: External, tmp_path: Path
+) -> None:
+    env_file = tmp_path / "app.env"
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("LOGTO_", "OKTA_", "E2E_", "APP_BASE"))},
+        "LOGTO_ENDPOINT": external_logto.url,
+        **external_logto.credentials,
+        "APP_BASE_URL": "https://app.example",
+        "E2E_DOTENV": "none",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "e2e.provision", "--app-env-file", str(env_file)],
+        cwd=PROJECT_ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    written = dotenv_values(env_file)
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert written["LOGTO_ENDPOINT"] == external_logto.url
+    with admin_of(external_logto) as logto:
+        assert written["LOGTO_APP_SECRET"] == logto.get_application_secret(written["LOGTO_APP_ID"])
+    assert written["LOGTO_APP_SECRET"] not in run.stdout + run.stderr
+    assert f"its endpoint, id and secret are in {env_file}" in run.stdout
