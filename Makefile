@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 WIDGET_DIR := emulators/okta/widget
 PYTEST_ARGS ?=
 
-.PHONY: install python widget browser e2e test lint stack bench clean
+.PHONY: install python widget browser e2e test lint rehearse stack bench clean
 
 install: python widget browser
 
@@ -38,6 +38,11 @@ lint: python
 
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The catalogue through the live code path, against the emulators started as real tenants would be: separate
+# processes, HTTPS from a CA made at run time, hostnames that are not loopback literals (e2e/rehearse.py).
+rehearse: install
+	$(PY) -m e2e.rehearse $(PYTEST_ARGS)
 
 stack: install
 	$(PY) -m e2e.fixtures.stack

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import Response as PlaywrightResponse
 
 from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.provisioning import OKTA_APP_LABEL
@@ -65,6 +66,28 @@ def discovery(stack: Stack) -> dict[str, Any]:
     response = httpx.get(f"{stack.logto_issuer}/.well-known/openid-configuration", timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+def post_form_in_browser(page: Page, url: str, fields: dict[str, str]) -> PlaywrightResponse:
+    """Submit a form from the page the browser is on (its cookies, its resolver and TLS trust); the response."""
+    with page.expect_response(lambda r: r.url == url and r.request.method == "POST") as answered:
+        page.evaluate(
+            """([url, fields]) => {
+                const form = document.createElement("form");
+                form.method = "post";
+                form.action = url;
+                for (const [name, value] of Object.entries(fields)) {
+                    const input = document.createElement("input");
+                    input.type = "hidden"; input.name = name; input.value = value;
+                    form.appendChild(input);
+                }
+                document.body.appendChild(form);
+                form.submit();
+            }""",
+            [url, fields],
+        )
+    page.wait_for_url(url)  # the answer is now the page: nothing else runs in the old one
+    return answered.value
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -317,13 +340,13 @@ def test_s9_cross_site_sign_out_is_refused_by_app_and_logto(
     page.goto(f"{ATTACKER}/prize")
     app_error(journey).expect_error("MissingCSRF", "The sign-out request lacks a valid CSRF token.")
     # Same-site, with the session cookie but a guessed token: refused too.
-    forged = page.request.post(f"{stack.app_url}/api/auth/signout", form={"csrfToken": "guessed"})
+    forged = post_form_in_browser(page, f"{stack.app_url}/api/auth/signout", {"csrfToken": "guessed"})
     assert forged.status == 403
     assert journey.app.session() is not None, "a forged sign-out ended the app session"
 
     # Logto's end-session confirmation needs the xsrf value of its own sign-out form.
-    confirm = page.request.post(
-        f"{stack.logto_issuer}/session/end/confirm", form={"xsrf": secrets.token_hex(32), "logout": "yes"}
+    confirm = post_form_in_browser(
+        page, f"{stack.logto_issuer}/session/end/confirm", {"xsrf": secrets.token_hex(32), "logout": "yes"}
     )
     assert confirm.status == 400
     assert confirm.json()["error_description"] == "could not find logout details"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -55,16 +55,51 @@ class AppHomePage(PageObject):
 
     def session(self) -> dict[str, Any] | None:
         """GET /api/auth/session with the browser's cookies: Auth.js's session JSON, or None."""
-        response = self.page.request.get(self.base_url + "/api/auth/session")
-        assert response.ok, f"GET /api/auth/session answered {response.status}"
-        return response.json()
+        status, body = self.get_json("/api/auth/session")
+        assert status == 200, f"GET /api/auth/session answered {status}"
+        return body
 
     def id_token(self) -> dict[str, Any] | None:
         """The verified ID token's header and claims, as the bundled sample app exposes them (never the token)."""
-        response = self.page.request.get(self.base_url + "/api/test/id-token")
-        if response.status == 404:
-            return None
-        return response.json()
+        status, body = self.get_json("/api/test/id-token")
+        return None if status == 404 else body
+
+    def get_json(self, path: str) -> tuple[int, Any]:
+        """(status, JSON body or None) of a GET to the app, made by the browser itself.
+
+        Through the browser, not Playwright's API client (page.request): only the browser has the suite's
+        host-resolver rules and certificate trust, and its cookies are those a user's fetch would carry. From
+        the app's own origin it is a fetch, as Auth.js's getSession() does; from anywhere else, a short-lived
+        tab of the same browser context.
+        """
+        url = self.base_url + path
+        if same_origin(self.page.url, self.base_url):
+            result = self.page.evaluate(_FETCH_JSON, url)
+            return result["status"], result["body"]
+        tab = self.page.context.new_page()
+        try:
+            response = tab.goto(url)
+            assert response is not None, f"GET {path}: no response"
+            try:
+                return response.status, response.json()
+            except ValueError:
+                return response.status, None
+        finally:
+            tab.close()
+
+
+_FETCH_JSON = """async (url) => {
+  const response = await fetch(url, { credentials: "include", headers: { accept: "application/json" } });
+  const text = await response.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch (e) { body = null; }
+  return { status: response.status, body };
+}"""
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base_url)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 class AppErrorPage(PageObject):
