@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
 
 from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable
+
+pytest_plugins = ("e2e.plugin",)  # artifacts scrubbed and kept per run, failure reports, --scenario
 
 
 @pytest.fixture(scope="session")
@@ -15,9 +16,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_n
     if browser_name != "chromium":
         return browser_type_launch_args
     args = {**browser_type_launch_args, "args": [*browser_type_launch_args.get("args", []), *HERMETIC_ARGS]}
-    executable = chromium_executable()
-    if executable and "executable_path" not in args:
-        args["executable_path"] = executable
+    if "executable_path" not in args and "channel" not in args:  # --browser-channel launches that browser
+        executable = chromium_executable()
+        if executable:
+            args["executable_path"] = executable
     return args
 
 
@@ -25,20 +27,3 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_n
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     # English texts everywhere: both Logto and the Okta widget localise from the browser's language.
     return {**browser_context_args, "locale": "en-US"}
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Traces and reports are written by now: scrub the secrets out of them."""
-    from pathlib import Path
-
-    from e2e.fixtures.artifacts import registered_secrets, scrub_directory
-    from e2e.fixtures.settings import SettingsError, load_settings
-
-    secrets = registered_secrets()
-    with contextlib.suppress(SettingsError):
-        secrets |= set(load_settings().secret_values())
-    output = Path(session.config.getoption("--output", default="test-results") or "test-results")
-    scrub_directory(output, secrets)
-    junit = session.config.getoption("xmlpath", default=None)
-    if junit and Path(junit).is_file():
-        scrub_directory(Path(junit).parent, secrets)

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from emulators.common.server import ServerThread, bind_socket
+from emulators.common.server import PortInUseError, ServerThread, bind_socket
 from emulators.okta.app import create_app
 from emulators.okta.config import OktaEmulatorConfig, WidgetNotInstalledError
 
@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, help="authorize requests per minute before 429")
     args = parser.parse_args(argv)
     host = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
-    sock, site = bind_socket(host, args.port, purpose="Okta emulator")
+    try:
+        sock, site = bind_socket(host, args.port, purpose="Okta emulator")
+    except (PortInUseError, RuntimeError) as exc:  # taken, or an address this machine does not have
+        print(exc, file=sys.stderr)
+        return 2
     config = OktaEmulatorConfig(
         issuer=site.base_url,
         api_token=args.api_token,
