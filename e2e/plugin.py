@@ -359,11 +359,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not files:
         return
     kinds = {"trace": ".zip", "screenshot": ".png", "video": ".webm"}
-    counts = [
-        f"{n} {kind}{'s' if n != 1 else ''}"
-        for kind, ext in kinds.items()
-        if (n := sum(p.suffix == ext for p in files))
-    ]
-    terminalreporter.write_line(
-        f"artifacts of this run (secrets scrubbed): {_shown(run, config)}/ ({', '.join(counts) or f'{len(files)} files'})"
-    )
+    counts = {kind: sum(p.suffix == ext for p in files) for kind, ext in kinds.items()}
+    counts["other file"] = len(files) - sum(counts.values())
+    listed = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items() if n)
+    terminalreporter.write_line(f"artifacts of this run (secrets scrubbed): {_shown(run, config)}/ ({listed})")
