@@ -47,14 +47,12 @@ _SCENARIO_KINDS = ("journey", "failure", "attack")
 _RUN_FOLDER = "e2e_run_folder"
 _SEEN = pytest.StashKey[set[str]]()
 _WATCHES = pytest.StashKey[list[NetworkWatch]]()
+_RUN = pytest.StashKey[Path]()
+_BASE_CREATED = pytest.StashKey[bool]()
 
 
 class BrowserLaunchError(RuntimeError):
     """The browser did not start; the message is Playwright's reason in one line."""
-
-
-class SessionBroken(Exception):
-    """Marks the report of a session fixture's failure as already shown."""
 
 
 # ---- options and configuration --------------------------------------------------------------------------------
@@ -81,8 +79,9 @@ def pytest_configure(config: pytest.Config) -> None:
     _state["worker"] = _is_worker(config)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "e2e-xdist")
+    # Live logs and --log-file; the logs captured for a report are scrubbed with the report.
     logging_plugin = config.pluginmanager.get_plugin("logging-plugin")
-    for name in ("log_cli_handler", "log_file_handler", "caplog_handler", "report_handler"):
+    for name in ("log_cli_handler", "log_file_handler"):
         handler = getattr(logging_plugin, name, None)
         if isinstance(handler, logging.Handler):
             handler.addFilter(ScrubLogRecords())
@@ -99,10 +98,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # pytest-playwright reads --output for each test's folder (and deletes it at the start of a session: see
     # delete_output_dir below). The folder itself appears with the first artifact.
     config.option.output = str(run)
-
-
-_RUN = pytest.StashKey[Path]()
-_BASE_CREATED = pytest.StashKey[bool]()
 
 
 def _check_browser_options(config: pytest.Config) -> None:
