@@ -17,6 +17,9 @@ def _settings_or_none() -> Settings | None:
         return None  # reported once by the e2e settings fixture; the browser stays hermetic meanwhile
 
 
+pytest_plugins = ("e2e.plugin",)  # artifacts scrubbed and kept per run, failure reports, --scenario
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_name: str) -> dict[str, Any]:
     """Hermetic when every party is embedded; reaching the real parties' hosts otherwise (see launch_args)."""
@@ -24,9 +27,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_n
         return browser_type_launch_args
     extra = launch_args(_settings_or_none())
     args = {**browser_type_launch_args, "args": [*browser_type_launch_args.get("args", []), *extra]}
-    executable = chromium_executable()
-    if executable and "executable_path" not in args:
-        args["executable_path"] = executable
+    if "executable_path" not in args and "channel" not in args:  # --browser-channel launches that browser
+        executable = chromium_executable()
+        if executable:
+            args["executable_path"] = executable
     return args
 
 
@@ -34,20 +38,3 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_n
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     # English texts everywhere: both Logto and the Okta widget localise from the browser's language.
     return {**browser_context_args, "locale": "en-US"}
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Traces and reports are written by now: scrub the secrets out of them."""
-    from pathlib import Path
-
-    from e2e.fixtures.artifacts import registered_secrets, scrub_directory
-
-    secrets = registered_secrets()
-    settings = _settings_or_none()
-    if settings is not None:
-        secrets |= set(settings.secret_values())
-    output = Path(session.config.getoption("--output", default="test-results") or "test-results")
-    scrub_directory(output, secrets)
-    junit = session.config.getoption("xmlpath", default=None)
-    if junit and Path(junit).is_file():
-        scrub_directory(Path(junit).parent, secrets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -12,7 +13,7 @@ from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.preflight import PreflightError, run_preflight
 from e2e.fixtures.settings import Settings, SettingsError, apply_network_settings, load_settings
-from e2e.fixtures.stack import SsoUser, Stack, start_stack
+from e2e.fixtures.stack import SsoUser, Stack, StackStartError, start_stack
 from e2e.journey import SsoJourney
 
 
@@ -80,7 +81,14 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def stack(settings: Settings) -> Iterator[Stack]:
-    running = start_stack(settings)
+    """One stack per session (with pytest-xdist: per worker, on its own free ports). If it cannot start, the
+    first test that needs it reports why, in one line, and the others are skipped (e2e/plugin.py)."""
+    try:
+        running = start_stack(settings)
+    except httpx.HTTPError as exc:
+        raise StackStartError(f"{exc.request.method} {exc.request.url} failed: {exc} ({settings.mode})") from exc
+    except RuntimeError as exc:  # a port in use, a party not ready, a provisioning step refused
+        raise StackStartError(f"{exc} ({settings.mode})") from exc
     yield running
     running.stop()
 

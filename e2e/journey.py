@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
+from e2e.fixtures.settings import Secret
 from e2e.fixtures.stack import SsoUser, Stack
 from e2e.pages.app import AppHomePage
 from e2e.pages.base import describe_page
@@ -60,9 +61,9 @@ class SsoJourney:
             self.okta_identify.expect_loaded()
         return self.okta_identify
 
-    def sign_in_at_okta(self, user: SsoUser, totp_code: str | None = None) -> None:
+    def sign_in_at_okta(self, user: SsoUser, totp_code: Secret | None = None) -> None:
         with hop(self.page, "Okta sign-in widget"):
-            self.okta_identify.sign_in(user.okta_username, user.password.get())
+            self.okta_identify.sign_in(user.okta_username, user.password)
         if totp_code is not None:
             with hop(self.page, "Okta Google Authenticator challenge"):
                 self.okta_totp.expect_loaded()
@@ -76,7 +77,7 @@ class SsoJourney:
         return session
 
     def sign_in_with_enterprise_sso(
-        self, user: SsoUser, totp_code: str | None = None, auth_params: dict[str, str] | None = None
+        self, user: SsoUser, totp_code: Secret | None = None, auth_params: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """App → Logto → (email domain) → Okta → Logto → app; returns the app's session JSON."""
         self.open_logto_sign_in(auth_params)

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, Route, expect
 from e2e.fixtures.controls import OktaControls
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.provisioning import OKTA_APP_LABEL
+from e2e.fixtures.settings import Secret
 from e2e.fixtures.stack import SsoUser, Stack
 from e2e.journey import SsoJourney
 from e2e.pages.logto import (
@@ -69,7 +70,7 @@ def test_f1_email_without_connector_stays_on_password_sign_in_and_is_refused(jou
     email = f"nobody.{secrets.token_hex(4)}@example.org"
     sign_in = journey.open_logto_sign_in()
 
-    sign_in.sign_in_with_password(email, f"Wrong-{secrets.token_hex(6)}!1")
+    sign_in.sign_in_with_password(email, Secret(f"Wrong-{secrets.token_hex(6)}!1"))
 
     # No connector for the domain: no SSO hint, the password form stays and Logto refuses the credentials inline.
     sign_in.expect_inline_error(INVALID_CREDENTIALS)
@@ -96,7 +97,7 @@ def test_f3_wrong_okta_password_is_refused_in_the_widget(journey: SsoJourney, st
     journey.open_logto_sign_in()
     identify = journey.continue_to_okta(user.email)
 
-    shown_on = identify.sign_in_expecting_error(user.okta_username, f"Wrong-{secrets.token_hex(6)}!1")
+    shown_on = identify.sign_in_expecting_error(user.okta_username, Secret(f"Wrong-{secrets.token_hex(6)}!1"))
 
     # Okta's wording differs by layout: on "Verify with your password" it names the password, on one page it
     # says only "Unable to sign in" (okta.md §1.4).
@@ -116,7 +117,7 @@ def test_f4_user_not_assigned_to_okta_app_gets_widget_error_then_logto_toast(
     # Without an Okta session, Okta refuses inside its widget.
     journey.open_logto_sign_in()
     identify = journey.continue_to_okta(user.email)
-    identify.sign_in_expecting_error(user.okta_username, user.password.get()).expect_error(USER_NOT_ASSIGNED)
+    identify.sign_in_expecting_error(user.okta_username, user.password).expect_error(USER_NOT_ASSIGNED)
     assert_nothing_half_done(journey, stack, user.email)
 
     # Give the user an Okta session (assigned for one sign-in whose code never reaches Logto), then unassign.
@@ -229,13 +230,13 @@ def test_f8_locked_okta_user_is_told_only_unable_to_sign_in(
     assert stack.okta_admin is not None and stack.journey is not None and stack.journey.okta_app_id
     domain = stack.user.email.rsplit("@", 1)[1]
     email = f"locked.{secrets.token_hex(4)}@{domain}"
-    password = f"Pw-{secrets.token_urlsafe(12)}!3"
+    password = Secret(f"Pw-{secrets.token_urlsafe(12)}!3")
     user_id = "00u" + secrets.token_hex(8)
     # Okta has no API that locks a user (only unlock); the emulator's seed creates one in LOCKED_OUT.
     seeded = httpx.post(
         f"{stack.okta_issuer}/_emulator/seed",
         json={"users": [{"id": user_id, "login": email, "email": email, "firstName": "Lou", "lastName": "Locked",
-                         "password": password, "status": "LOCKED_OUT"}]},
+                         "password": password.get(), "status": "LOCKED_OUT"}]},
     )  # fmt: skip
     assert seeded.status_code == 200, seeded.text
     try:

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, Response
 from e2e.fixtures.controls import OktaControls
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.provisioning import PREFIX
+from e2e.fixtures.settings import Secret
 from e2e.fixtures.stack import SsoUser, Stack, serve_sample_app
 from e2e.journey import SsoJourney
 from e2e.pages.app import AppHomePage
@@ -223,12 +224,12 @@ def test_j10_totp_at_okta_rejects_a_reused_code_and_accepts_a_fresh_one(
 
     journey.open_logto_sign_in()
     journey.continue_to_okta(user.email)
-    journey.okta_identify.sign_in(user.okta_username, user.password.get())
+    journey.okta_identify.sign_in(user.okta_username, user.password)
     challenge = OktaTotpPage(page)
     challenge.expect_loaded()
-    challenge.verify(used_code)  # still inside Okta's window, but already used to activate the factor
+    challenge.verify(Secret(used_code))  # still inside Okta's window, but already used to activate the factor
     challenge.expect_field_error(TOTP_REUSED_CODE)
-    challenge.verify(totp.at(okta_now))
+    challenge.verify(Secret(totp.at(okta_now)))
 
     assert journey.expect_back_in_app_signed_in()["user"]["email"] == user.email
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Make a Chromium available to Playwright, in this order:
-#   1. CHROMIUM_PATH, if set;  2. Playwright's own Chromium (already there, or `playwright install chromium`);
-#   3. the system's Chromium (installing Debian's `chromium` package when running as root with apt);
+# Make a Chromium available to Playwright, in this order (e2e/fixtures/browser.py picks in the same order):
+#   1. CHROMIUM_PATH, if set;
+#   2. Playwright's own Chromium: already installed, or installed now with `playwright install chromium`
+#      (tried once per virtual env: where it cannot download, e.g. offline, it is not tried on every make);
+#   3. the system's Chromium (chromium, chromium-browser, google-chrome), installing Debian's `chromium` package
+#      when running as root with apt;
 #   4. otherwise stop, saying what to install.
 set -uo pipefail
 PY=${1:-.venv/bin/python}
@@ -16,14 +19,20 @@ playwright_has_chromium() {
 }
 system_chromium() { command -v chromium || command -v chromium-browser || command -v google-chrome || true; }
 
-if playwright_has_chromium; then echo "browser: Playwright's Chromium"; exit 0; fi
-if [ -n "$(system_chromium)" ]; then echo "browser: system Chromium at $(system_chromium)"; exit 0; fi
+NO_DOWNLOAD="$(dirname "$PY")/../.playwright-chromium-download-failed"
 
-echo "browser: trying 'playwright install chromium'"
-if timeout 300 "$PY" -m playwright install chromium >/tmp/playwright-install.log 2>&1 && playwright_has_chromium; then
-  echo "browser: Playwright's Chromium installed"; exit 0
+if playwright_has_chromium; then echo "browser: Playwright's Chromium"; exit 0; fi
+if [ ! -e "$NO_DOWNLOAD" ]; then
+  echo "browser: trying 'playwright install chromium'"
+  if timeout 300 "$PY" -m playwright install chromium >"$(dirname "$PY")/../playwright-install.log" 2>&1 && playwright_has_chromium; then
+    echo "browser: Playwright's Chromium installed"; exit 0
+  fi
+  touch "$NO_DOWNLOAD"
+  echo "browser: Playwright could not download its Chromium (no internet?; see $(realpath "$(dirname "$PY")/../playwright-install.log"))"
+else
+  echo "browser: Playwright's Chromium could not be downloaded before (delete $(realpath "$NO_DOWNLOAD") to try again)"
 fi
-echo "browser: Playwright could not download its Chromium (no internet?); falling back to the system's Chromium"
+if [ -n "$(system_chromium)" ]; then echo "browser: system Chromium at $(system_chromium)"; exit 0; fi
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "browser: installing Debian's chromium package"

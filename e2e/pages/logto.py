@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
+from e2e.fixtures.settings import Secret
 from e2e.pages.base import PageObject
 
 # Logto's English phrases (packages/phrases-experience), as captured.
@@ -86,11 +87,11 @@ class LogtoSignInPage(_LogtoPage):
     def open_single_sign_on(self) -> None:
         self.use_sso_link.click()
 
-    def sign_in_with_password(self, identifier: str, password: str) -> None:
+    def sign_in_with_password(self, identifier: str, password: Secret) -> None:
         """Identifier and password on the first page (password is the primary method), then "Sign in"."""
         self.type_email(identifier)
         self.expect_no_sso()
-        self.password.fill(password)
+        self.password.fill(password.get())
         self.submit.click()
 
     def expect_inline_error(self, text: str) -> None:

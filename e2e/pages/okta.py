@@ -11,6 +11,7 @@ import re
 from playwright.sync_api import Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from e2e.fixtures.settings import Secret
 from e2e.pages.base import PageObject
 
 IDENTIFY_HEADING = "Sign In"
@@ -110,11 +111,13 @@ class OktaIdentifyPage(_OktaWidgetPage):
         self.widget.username.fill(username)
         self.widget.send(self.timeout_ms)
 
-    def sign_in(self, username: str, password: str) -> None:
-        """Sign in with either layout; on identifier-first this goes through "Verify with your password"."""
+    def sign_in(self, username: str, password: Secret) -> None:
+        """Sign in with either layout; on identifier-first this goes through "Verify with your password".
+
+        The password stays wrapped until it is typed, so no traceback or `-l` listing shows it."""
         self.widget.username.fill(username)
         if self.is_one_page_layout():
-            self.widget.password.fill(password)
+            self.widget.password.fill(password.get())
             self.widget.send(self.timeout_ms)
             return
         self.widget.send(self.timeout_ms)
@@ -122,7 +125,7 @@ class OktaIdentifyPage(_OktaWidgetPage):
         password_page.expect_loaded()
         password_page.verify(password)
 
-    def sign_in_expecting_error(self, username: str, password: str) -> _OktaWidgetPage:
+    def sign_in_expecting_error(self, username: str, password: Secret) -> _OktaWidgetPage:
         """Submit credentials Okta is expected to refuse; returns the page that shows Okta's error.
 
         One page: the identify page. Identifier-first: the identify page when Okta refuses the username
@@ -130,7 +133,7 @@ class OktaIdentifyPage(_OktaWidgetPage):
         """
         self.widget.username.fill(username)
         if self.is_one_page_layout():
-            self.widget.password.fill(password)
+            self.widget.password.fill(password.get())
             self.widget.send(self.timeout_ms)
             return self
         self.widget.send(self.timeout_ms)
@@ -147,8 +150,8 @@ class OktaPasswordPage(_OktaWidgetPage):
     name = "Okta password page"
     heading_text = PASSWORD_HEADING
 
-    def verify(self, password: str) -> None:
-        self.widget.password.fill(password)
+    def verify(self, password: Secret) -> None:
+        self.widget.password.fill(password.get())
         self.widget.send(self.timeout_ms)
 
 
@@ -156,8 +159,9 @@ class OktaTotpPage(_OktaWidgetPage):
     name = "Okta Google Authenticator page"
     heading_text = TOTP_HEADING
 
-    def verify(self, code: str) -> None:
-        self.widget.code.fill(code)
+    def verify(self, code: Secret) -> None:
+        """A one-time code, wrapped like a password: while its window lasts it signs the user in."""
+        self.widget.code.fill(code.get())
         self.widget.send(self.timeout_ms)
 
 

@@ -52,7 +52,7 @@ def bound_site(
         host = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
         try:
             sock, site = bind_socket(host, args.port, purpose=purpose)
-        except PortInUseError as exc:
+        except (PortInUseError, RuntimeError) as exc:  # taken, or an address this machine does not have
             print(f"error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
     return sock, site.published_as(args.public_host, tls), tls

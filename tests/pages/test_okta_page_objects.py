@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from e2e.fixtures.controls import OktaControls
 from e2e.fixtures.okta_admin import OktaManagementClient
+from e2e.fixtures.settings import Secret
 from e2e.fixtures.totp import OktaTotp
 from e2e.pages.okta import (
     PASSWORD_INCORRECT,
@@ -75,13 +76,15 @@ def org() -> Iterator[Org]:
 class OktaUser:
     id: str
     login: str
-    password: str
+    password: Secret
 
 
 def new_user(org: Org, *, assigned: bool = True) -> OktaUser:
     login = f"u{secrets.token_hex(4)}@acme.test"
-    password = f"Pw-{secrets.token_urlsafe(10)}1!"
-    user = org.admin.create_user(login=login, email=login, first_name="Page", last_name="Object", password=password)
+    password = Secret(f"Pw-{secrets.token_urlsafe(10)}1!")
+    user = org.admin.create_user(
+        login=login, email=login, first_name="Page", last_name="Object", password=password.get()
+    )
     if assigned:
         org.admin.assign_user_to_app(org.app["id"], user["id"])
     return OktaUser(user["id"], login, password)
@@ -131,13 +134,13 @@ def test_wrong_password_shows_okta_message(page: Page, org: Org, variant: tuple[
     identify = OktaIdentifyPage(page)
     identify.expect_loaded()
     if identify.is_one_page_layout():
-        identify.sign_in(user.login, "wrong-password")
+        identify.sign_in(user.login, Secret("wrong-password"))
         identify.expect_error(UNABLE_TO_SIGN_IN)
     else:
         identify.submit_username(user.login)
         password_page = OktaPasswordPage(page)
         password_page.expect_loaded()
-        password_page.verify("wrong-password")
+        password_page.verify(Secret("wrong-password"))
         password_page.expect_error(PASSWORD_INCORRECT)
 
 
@@ -169,9 +172,9 @@ def test_totp_challenge_accepts_a_fresh_code_and_rejects_a_reused_one(page: Page
     totp_page = OktaTotpPage(page)
     totp_page.expect_loaded()
     try:
-        totp_page.verify(used_code)  # already used for the activation
+        totp_page.verify(Secret(used_code))  # already used for the activation
         totp_page.expect_field_error(TOTP_REUSED_CODE)
-        totp_page.verify(totp.at(okta_now))
+        totp_page.verify(Secret(totp.at(okta_now)))
         expect_code_at_redirect_uri(page, org, state)
     finally:
         controls.reset_clock()
