@@ -53,7 +53,7 @@ def bound_site(
         try:
             sock, site = bind_socket(host, args.port, purpose=purpose)
         except (PortInUseError, RuntimeError) as exc:  # taken, or an address this machine does not have
-            print(f"error: {exc}", file=sys.stderr)
+            print(exc, file=sys.stderr)
             raise SystemExit(2) from None
     return sock, site.published_as(args.public_host, tls), tls
 
