@@ -11,6 +11,8 @@ from emulators.common import saml as s
 
 from .conftest import SamlPair
 
+pytestmark = pytest.mark.saml
+
 
 def test_okta_saml_app_shape_and_metadata(pair: SamlPair) -> None:
     app = pair.okta_admin._call("GET", f"/api/v1/apps/{pair.saml.okta_app_id}")

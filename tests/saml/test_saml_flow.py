@@ -13,6 +13,8 @@ from emulators.common import saml as s
 
 from .conftest import REDIRECT_URI, Browser, SamlPair, query_of
 
+pytestmark = pytest.mark.saml
+
 
 def _response_xml(fields: dict[str, str]) -> etree._Element:
     return s.parse_xml(base64.b64decode(fields["SAMLResponse"]))
