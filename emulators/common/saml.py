@@ -84,7 +84,10 @@ def decode_redirect(value: str) -> bytes:
     """Inverse of encode_redirect; raises ValueError on bad base64 or DEFLATE data (or a bomb)."""
     raw = base64.b64decode(value, validate=False)
     inflater = zlib.decompressobj(-15)
-    out = inflater.decompress(raw, MAX_XML_BYTES + 1)
+    try:
+        out = inflater.decompress(raw, MAX_XML_BYTES + 1)
+    except zlib.error as exc:
+        raise ValueError(f"not DEFLATE data ({exc})") from None
     if len(out) > MAX_XML_BYTES or inflater.unconsumed_tail:
         raise ValueError("inflated message too large")
     return out

@@ -232,9 +232,29 @@ def test_acs_input_errors(pair: SamlPair) -> None:
     assert (no_session.status_code, no_session.json()["code"]) == (400, "session.not_found")
 
 
+def test_garbage_is_refused_not_crashed_on(browser: Browser, pair: SamlPair) -> None:
+    relay_state = query_of(browser.start())["RelayState"]
+    for garbage in ("%%%", "a", "PD94bWwg", base64.b64encode(b"<saml2p:Response/>").decode()):
+        _refused(browser.post_to_acs(pair.saml.acs_url, {"SAMLResponse": garbage, "RelayState": relay_state}), {})
+
+
 def test_xml_with_a_dtd_is_refused_before_it_is_parsed(browser: Browser, pair: SamlPair) -> None:
     action, fields = browser.sign_in_at_okta(browser.start())
     bomb = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><r>&b;</r>'
     _refused(browser.post_to_acs(action, {**fields, "SAMLResponse": base64.b64encode(bomb).decode()}), {})
     with pytest.raises(s.UnsafeXmlError):
         s.parse_xml(bomb)
+
+
+def test_okta_error_pages_of_the_sso_url(browser: Browser, pair: SamlPair) -> None:
+    garbled = httpx.get(pair.saml.sso_url, params={"SAMLRequest": "bm90IGRlZmxhdGVk", "RelayState": "x"})
+    assert garbled.status_code == 400 and "The SAML request is invalid" in garbled.text
+    assert "Error Code: E0000003" in garbled.text
+    unknown = httpx.get(pair.saml.sso_url.replace("/exk", "/exkNope"))
+    assert unknown.status_code == 404
+    # a session of a user who is then unassigned: Okta's error page instead of a Response
+    action, fields = browser.sign_in_at_okta(browser.start())
+    pair.okta_admin.unassign_user_from_app(pair.saml.okta_app_id, pair.okta_user_id)
+    again = browser.okta.get(browser.start())
+    assert again.status_code == 403 and "User is not assigned to this application." in again.text
+    assert "SAMLResponse" not in again.text
