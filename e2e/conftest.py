@@ -12,6 +12,7 @@ from playwright.sync_api import Page
 from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.preflight import PreflightError, run_preflight
+from e2e.fixtures.saml import SamlJourneySetup, SamlUnavailable, start_saml_journey
 from e2e.fixtures.settings import Settings, SettingsError, apply_network_settings, load_settings
 from e2e.fixtures.stack import SsoUser, Stack, StackStartError, start_stack
 from e2e.journey import SsoJourney
@@ -151,3 +152,24 @@ def okta_controls(stack: Stack) -> Iterator[OktaControls]:
     controls.reset_clock()
     controls.settings(**{k: before[k] for k in ("widget_generation", "layout", "rate_limit_per_minute") if k in before})
     controls.close()
+
+
+@pytest.fixture(scope="module")
+def saml_journey(stack: Stack, settings: Settings) -> Iterator[SamlJourneySetup]:
+    """Logto's SAML connector and the Okta SAML 2.0 app behind it, bound to an email domain while this module runs
+    (e2e/fixtures/saml.py); skips, naming what is missing, when the credentials do not allow it."""
+    try:
+        setup = start_saml_journey(stack, settings.identity.sso_domain)
+    except SamlUnavailable as exc:
+        pytest.skip(str(exc))
+    yield setup
+    setup.stop()
+
+
+@pytest.fixture
+def saml_user(identities: IdentityFactory, saml_journey: SamlJourneySetup) -> SsoUser:
+    """This test's own person for the SAML journey: a new Okta user in the SAML connector's domain, assigned to the
+    SAML app (embedded Okta), or the configured one (real Okta), with no Logto account yet."""
+    if not identities.can_create:
+        return identities.new()
+    return identities.new(email_domain=saml_journey.domain, okta_app_id=saml_journey.provisioned.okta_app_id)

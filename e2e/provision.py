@@ -17,7 +17,14 @@ from pathlib import Path
 
 from e2e.fixtures.logto_admin import LogtoApiError, LogtoManagementClient
 from e2e.fixtures.okta_admin import OktaApiError, OktaManagementClient
-from e2e.fixtures.provisioning import OktaUserSpec, ProvisioningError, provision_journey, teardown
+from e2e.fixtures.provisioning import (
+    OktaUserSpec,
+    ProvisionedSaml,
+    ProvisioningError,
+    provision_journey,
+    provision_saml_connector,
+    teardown,
+)
 from e2e.fixtures.settings import Settings, SettingsError, apply_network_settings, load_settings
 from e2e.fixtures.stack import SsoUser
 
@@ -44,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="write LOGTO_ENDPOINT, LOGTO_APP_ID and LOGTO_APP_SECRET of the Logto app to this file (mode 0600), "
         "for the app under test to read; the secret is never printed",
+    )
+    parser.add_argument(
+        "--saml",
+        action="store_true",
+        help="also the SAML journey's Logto connector and Okta SAML 2.0 app (bound to no domain until SAML "
+        "scenarios run); needs OKTA_API_TOKEN",
     )
     args = parser.parse_args(argv)
     try:
@@ -87,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
             if settings.okta and settings.okta.client_id and settings.okta.client_secret and okta is None
             else None,
         )
+        saml: ProvisionedSaml | None = None
+        if args.saml:
+            if okta is None:
+                print("error: --saml needs OKTA_API_TOKEN to create the Okta SAML 2.0 app", file=sys.stderr)
+                return 2
+            saml = provision_saml_connector(logto, okta, domains=[])
     except (ProvisioningError, LogtoApiError, OktaApiError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -113,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     if journey.okta_user_id:
         print(f"Okta user: {journey.okta_user_id}")
     print("\n".join(f"created {c}" for c in journey.created) or "everything existed already: reused")
+    if saml is not None:
+        print(f"Logto SAML connector: {saml.connector_id} (SP entity id {saml.sp_entity_id}, ACS {saml.acs_url})")
+        print(f"Okta SAML app: {saml.okta_app_id} (IdP entity id {saml.idp_entity_id}, SSO URL {saml.sso_url})")
+        print("\n".join(f"created {c.description}" for c in saml.created) or "SAML: everything existed already")
     return 0
 
 

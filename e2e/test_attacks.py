@@ -69,8 +69,11 @@ def discovery(stack: Stack) -> dict[str, Any]:
 
 
 def post_form_in_browser(page: Page, url: str, fields: dict[str, str]) -> PlaywrightResponse:
-    """Submit a form from the page the browser is on (its cookies, its resolver and TLS trust); the response."""
-    with page.expect_response(lambda r: r.url == url and r.request.method == "POST") as answered:
+    """Submit a form from the page the browser is on (its cookies, its resolver and TLS trust); the response.
+
+    Waits for the navigation the submit starts, not for the URL: the browser may already be on `url` (a previous
+    POST), and a URL wait would then return before the new page replaced the old one."""
+    with page.expect_navigation(url=url) as answered:
         page.evaluate(
             """([url, fields]) => {
                 const form = document.createElement("form");
@@ -86,8 +89,9 @@ def post_form_in_browser(page: Page, url: str, fields: dict[str, str]) -> Playwr
             }""",
             [url, fields],
         )
-    page.wait_for_url(url)  # the answer is now the page: nothing else runs in the old one
-    return answered.value
+    response = answered.value
+    assert response is not None and response.request.method == "POST", f"the form did not POST to {url}"
+    return response
 
 
 def pkce_pair() -> tuple[str, str]:

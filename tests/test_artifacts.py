@@ -154,3 +154,23 @@ def test_secrets_are_found_by_shape_and_name_in_reports_and_logs() -> None:
         assert leaked not in scrubbed, leaked
     assert "client_id=abc" in scrubbed and "'state': 'kept'" in scrubbed  # identifiers are not secrets
     assert "password=Secret('********')" in scrubbed  # a wrapped secret's repr is left as it is
+
+
+def test_saml_messages_and_relay_state_are_scrubbed_wherever_they_land() -> None:
+    import base64
+
+    response = base64.b64encode(b'<?xml version="1.0"?><saml2p:Response ID="id1">signed</saml2p:Response>').decode()
+    relay = "Interaction-Jti-0123456789"
+    text = "\n".join(
+        [
+            f"SAMLResponse={response.replace('+', '%2B')}&RelayState={relay}",  # a form post body
+            f'{{"postData": {{"text": "SAMLResponse={response}&RelayState={relay}"}}}}',  # trace post data
+            f'{{"name": "SAMLResponse", "value": "{response}"}}, {{"name": "RelayState", "value": "{relay}"}}',
+            f'["INPUT", {{"name": "RelayState", "type": "hidden", "value": "{relay}"}}]',  # DOM snapshot
+            f'<input name="SAMLResponse" type="hidden" value="{response}"/>',  # the auto-post page
+            f"GET https://okta.test/app/x/exk1/sso/saml?SAMLRequest=fZJdT8Iw&RelayState={relay}",
+        ]
+    )
+    scrubbed = scrub_text(text)
+    assert response not in scrubbed and relay not in scrubbed and "fZJdT8Iw" not in scrubbed
+    assert "https://okta.test/app/x/exk1/sso/saml?SAMLRequest=" + REDACTED in scrubbed

@@ -60,7 +60,8 @@ def _visible_texts(page: Page, selector: str, limit: int) -> list[str]:
 
 
 _SECRET_QUERY = re.compile(
-    r"([?&](?:code|state|nonce|id_token_hint|code_challenge|stateToken|access_token|id_token)=)[^&#]+"
+    r"([?&](?:code|state|nonce|id_token_hint|code_challenge|stateToken|access_token|id_token"
+    r"|SAMLRequest|SAMLResponse|RelayState|Signature)=)[^&#]+"
 )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
@@ -23,6 +25,9 @@ INVALID_CREDENTIALS = "Incorrect account or password. Please check your input."
 CONNECTOR_WRONG_PARAMETERS = "The request is with wrong input parameter(s)."
 CONNECTOR_AUTHORIZATION_FAILED = "The user's authorization process is unsuccessful."
 CONNECTOR_INVALID_CONFIG = "The connector's config is invalid."
+# Errors of Logto's SAML assertion consumer service, which the browser shows as Logto's JSON error body.
+SESSION_NOT_FOUND = "Session not found. Please go back and sign in again."
+CONNECTOR_VALIDATION_SESSION_NOT_FOUND = "The connector session for token validation is not found."
 
 
 class _LogtoPage(PageObject):
@@ -145,6 +150,45 @@ class LogtoSsoConnectorsPage(_LogtoPage):
     def continue_with(self, display_name: str) -> None:
         # The accessible name also holds the logo's alt text ("Okta Continue with Okta"): match the ending.
         self.page.get_by_role("button", name=re.compile(rf"Continue with {re.escape(display_name)}$")).click()
+
+
+class LogtoApiErrorPage(_LogtoPage):
+    """A Logto API URL the browser was sent to, showing Logto's JSON error body ({code, message, data?}).
+
+    The SAML connector's ACS (/api/authn/single-sign-on/saml/<connectorId>) is such a URL: the IdP's page posts the
+    SAMLResponse there, and a refused Response is answered with an API error, not with a sign-in page
+    (logto-io/logto v1.37.1 routes/authn.ts, middleware/koa-connector-error-handler.ts).
+    """
+
+    name = "Logto API error page"
+    path = "/api/"
+
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+        super().__init__(page, endpoint, timeout_ms)
+        self.text = page.locator("body")
+
+    def _url_pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.escape(self.endpoint + self.path) + r".*$")
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        expect(self.text).to_contain_text('"code"', timeout=self.timeout_ms)
+
+    def error(self) -> dict[str, Any]:
+        """The JSON body the browser shows (Chromium puts it in a <pre>, maybe next to a pretty-print control)."""
+        for candidate in [*self.page.locator("pre").all_inner_texts(), self.text.inner_text()]:
+            start = candidate.find("{")
+            if start >= 0:
+                try:
+                    return json.loads(candidate[start:])
+                except ValueError:
+                    continue
+        raise AssertionError(f"no JSON error body on {self.page.url}")
+
+    def expect_error(self, code: str, message: str) -> dict[str, Any]:
+        body = self.error()
+        assert (body.get("code"), body.get("message")) == (code, message), body
+        return body
 
 
 def is_logto_url(url: str, endpoint: str) -> bool:

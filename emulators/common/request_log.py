@@ -26,6 +26,9 @@ SECRET_FIELDS = {
     "clientSecret",
     "value",
     "code",
+    "SAMLResponse",  # a signed assertion is a bearer credential
+    "SAMLRequest",
+    "RelayState",  # Logto's interaction jti
 }
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 

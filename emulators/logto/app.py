@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 from emulators.common.clock import Clock
 from emulators.common.request_log import RequestLog, RequestLogMiddleware
 
+from .authn import AuthnApi
 from .broker import Broker
 from .config import LogtoEmulatorConfig
 from .controls import Controls
@@ -25,6 +26,7 @@ from .keys import SigningKey
 from .management import ManagementApi
 from .oidc import OidcProvider
 from .pages import Pages
+from .saml import SamlSp
 from .state import Store
 from .web import CookieJar
 
@@ -76,9 +78,11 @@ def create_app(config: LogtoEmulatorConfig) -> Starlette:
     log = RequestLog()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     broker = Broker(config, store)
+    saml = SamlSp(config)
     oidc = OidcProvider(config, store, keys, cookies)
-    experience = ExperienceApi(store, oidc, broker)
-    management = ManagementApi(config, store, keys, broker)
+    experience = ExperienceApi(store, oidc, broker, saml)
+    authn = AuthnApi(store, saml)
+    management = ManagementApi(config, store, keys, broker, saml)
     pages = Pages(store, oidc, templates)
     controls = Controls(store, log)
 
@@ -91,6 +95,7 @@ def create_app(config: LogtoEmulatorConfig) -> Starlette:
         *controls.routes(),
         *oidc.routes(),
         *experience.routes(),
+        *authn.routes(),
         *management.routes(),
         *pages.routes(),
         Mount("/assets", app=StaticFiles(directory=str(HERE / "static")), name="assets"),

@@ -14,6 +14,7 @@ from . import ids
 from .broker import Broker
 from .errors import LogtoError, invalid_enum, js_type, required, wrong_type, zod_error
 from .oidc import OidcProvider
+from .saml import SamlConnectorError, SamlSp, is_saml_provider
 from .state import Interaction, Store, Verification, check_password
 
 # zod's e-mail regex (v3), case-insensitive
@@ -46,10 +47,11 @@ async def json_body(request: Request) -> Any:
 
 
 class ExperienceApi:
-    def __init__(self, store: Store, oidc: OidcProvider, broker: Broker) -> None:
+    def __init__(self, store: Store, oidc: OidcProvider, broker: Broker, saml: SamlSp) -> None:
         self.store = store
         self.oidc = oidc
         self.broker = broker
+        self.saml = saml
 
     def routes(self) -> list[Route]:
         prefix = "/api/experience"
@@ -196,6 +198,8 @@ class ExperienceApi:
             connector = self._connector(request.path_params["connector_id"])
             if interaction.event is None:
                 raise _interaction_not_found()
+            if is_saml_provider(connector["providerName"]):
+                return await self._saml_auth_uri(interaction, connector, body)
             uri, nonce = await self.broker.authorization_uri(connector, body["state"], body["redirectUri"])
             vid = ids.long_id()
             interaction.verifications[vid] = Verification(
@@ -208,6 +212,57 @@ class ExperienceApi:
             return JSONResponse({"authorizationUri": uri, "verificationId": vid})
 
         return await self._run(request, handler)
+
+    async def _saml_auth_uri(
+        self, interaction: Interaction, connector: dict[str, Any], body: dict[str, Any]
+    ) -> Response:
+        """getSsoAuthorizationUrl for a SAML connector: the AuthnRequest URL with RelayState = the interaction's jti,
+        and the connector session {connectorId, redirectUri, state} the ACS will find by it."""
+        try:
+            uri = await self.saml.authorization_url(connector, interaction.uid, self.store.clock.now())
+        except SamlConnectorError as exc:
+            raise exc.logto_error(500) from None
+        interaction.connector_session = {
+            "connectorId": connector["id"],
+            "redirectUri": body["redirectUri"],
+            "state": body["state"],
+        }
+        vid = ids.long_id()
+        interaction.verifications[vid] = Verification(id=vid, type="EnterpriseSso", connector_id=connector["id"])
+        return JSONResponse({"authorizationUri": uri, "verificationId": vid})
+
+    async def _saml_verify(self, interaction: Interaction, record: Verification, connector: dict[str, Any]) -> None:
+        """verifySsoIdentity for a SAML connector: the connector session is taken (and cleared) first, then the
+        issuer is the IdP's entity id, and the user info is what the ACS stored."""
+        session = interaction.connector_session
+        interaction.connector_session = None
+        if session is None:
+            raise LogtoError(
+                400,
+                "session.connector_validation_session_not_found",
+                "The connector session for token validation is not found.",
+            )
+        try:
+            idp = await self.saml.idp_metadata(connector["config"])
+        except SamlConnectorError as exc:
+            raise exc.logto_error(500) from None
+        info = session.get("userInfo")
+        if not isinstance(info, dict):
+            raise LogtoError(
+                400,
+                "session.connector_session_not_found",
+                "Connector session not found. Please go back and sign in again.",
+            )
+        record.issuer = idp.entity_id
+        record.user_info = {
+            "id": info["id"],
+            "name": info.get("name"),
+            "avatar": info.get("avatar"),
+            "email": info.get("email"),
+            "phone": info.get("phone"),
+            "detail": dict(info),
+        }
+        record.verified = True
 
     async def sso_verify(self, request: Request) -> Response:
         async def handler(request: Request, interaction: Interaction) -> Response:
@@ -233,6 +288,9 @@ class ExperienceApi:
                 )
             record.consumed = True
             connector = self._connector(connector_id)
+            if is_saml_provider(connector["providerName"]):
+                await self._saml_verify(interaction, record, connector)
+                return JSONResponse({"verificationId": record.id})
             info = await self.broker.user_info(connector, body["connectorData"], record.nonce, record.redirect_uri)
             record.user_info = info
             record.verified = True
@@ -282,7 +340,7 @@ class ExperienceApi:
         connector = self.store.connectors.get(record.connector_id or "")
         if connector is None:
             raise self_not_exists(record.connector_id or "")
-        issuer = connector["config"].get("issuer")
+        issuer = record.issuer or connector["config"].get("issuer")
         identity = next(
             (i for i in self.store.sso_identities if i["issuer"] == issuer and i["identityId"] == info["id"]), None
         )

@@ -78,6 +78,7 @@ class Verification:
     verified: bool = False
     user_info: dict[str, Any] | None = None  # upstream claims after verify
     user_id: str | None = None  # password verification
+    issuer: str | None = None  # the SSO identity's issuer, when it is not the connector's OIDC issuer (SAML)
 
 
 @dataclass
@@ -95,6 +96,9 @@ class Interaction:
     login_ts: int | None = None
     consented: bool = False
     session_id: str | None = None  # the session found when the interaction started
+    # Logto's interaction result `connectorSession` ({connectorId, redirectUri, state, userInfo?}): what the SAML
+    # ACS finds by the interaction's jti (the RelayState) and what the verify step consumes.
+    connector_session: dict[str, Any] | None = None
 
 
 @dataclass
@@ -273,10 +277,17 @@ class Store:
     # ---- connectors ------------------------------------------------------------------------------
     def available_connectors(self) -> list[dict[str, Any]]:
         """Connectors with a usable config and at least one domain, ordered by id (as observed)."""
+        from .saml import is_saml_provider, is_valid_config
+
         usable = [
             c
             for c in self.connectors.values()
-            if c["domains"] and all(c["config"].get(k) for k in ("issuer", "clientId", "clientSecret"))
+            if c["domains"]
+            and (
+                is_valid_config(c["config"])
+                if is_saml_provider(c["providerName"])
+                else all(c["config"].get(k) for k in ("issuer", "clientId", "clientSecret"))
+            )
         ]
         return sorted(usable, key=lambda c: c["id"])
 
@@ -333,7 +344,9 @@ class Store:
                     "id": conn.get("id") or ids.short_id(),
                     "providerName": conn.get("providerName", "OIDC"),
                     "connectorName": conn["connectorName"],
-                    "config": {"trustUnverifiedEmail": False, **conn.get("config", {})},
+                    "config": conn.get("config", {})
+                    if conn.get("providerName") in ("SAML", "AzureAD")
+                    else {"trustUnverifiedEmail": False, **conn.get("config", {})},
                     "domains": [d.lower() for d in conn.get("domains", [])],
                     "branding": conn.get("branding", {}),
                     "syncProfile": bool(conn.get("syncProfile", False)),

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulators.common.clock import Clock
 from emulators.common.request_log import RequestLog, RequestLogMiddleware
-from emulators.okta import controls, idx, management, oauth, pages, seed
+from emulators.okta import controls, idx, management, oauth, pages, saml, seed
 from emulators.okta.config import OktaEmulatorConfig, check_widget
 from emulators.okta.keys import SigningKeys
 from emulators.okta.state import OrgState, Session, User, okta_id
@@ -189,6 +189,7 @@ def create_app(config: OktaEmulatorConfig) -> Starlette:
     org = Org(config)
     routes = [
         *oauth.routes(),
+        *saml.routes(),
         *idx.routes(),
         *management.routes(),
         *controls.routes(),

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulators.okta import seed
+from emulators.okta import saml, seed
 from emulators.okta.config import GENERATIONS, LAYOUTS
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ FAULT_TYPES = {
     "token_error": (dict, type(None)),
     "email_unverified": bool,
     "clock_skew_seconds": (int, float),
+    "saml_response": (dict, type(None)),
 }
 
 
@@ -91,6 +92,8 @@ async def faults(request: Request) -> Response:
         for key, value in data.items():
             if not isinstance(value, FAULT_TYPES[key]) or (key == "slow_seconds" and isinstance(value, bool)):
                 return JSONResponse({"error": f"bad value for {key}"}, status_code=400)
+        if saml.fault_error(data.get("saml_response")):
+            return JSONResponse({"error": saml.fault_error(data.get("saml_response"))}, status_code=400)
         for key, value in data.items():
             setattr(current, key, value)
     return JSONResponse(current.as_dict())

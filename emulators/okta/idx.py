@@ -102,7 +102,7 @@ class IdxViews:
         body["cancel"] = self._form(txn, "cancel", "/idp/idx/cancel", [])
         app = self.org.state.apps.get(txn.client_id)
         if app is not None:
-            body["app"] = {"type": "object", "value": {"name": "oidc_client", "label": app.label, "id": app.id}}
+            body["app"] = {"type": "object", "value": {"name": app.name, "label": app.label, "id": app.id}}
         return body
 
     def _password_authenticator(self, txn: Transaction, enrollment_id: str | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulators.okta import totp
+from emulators.okta import saml, totp
 from emulators.okta.state import App, Factor, User, iso, okta_id
 
 if TYPE_CHECKING:
@@ -92,6 +92,8 @@ def api(handler: Any) -> Any:
 
 # -- serialisation ------------------------------------------------------------------------------------------------
 def app_json(org: Org, app: App, *, with_secret: bool = True) -> dict[str, Any]:
+    if app.saml is not None:
+        return saml.app_json(org, app)
     base = f"{org.config.issuer}/api/v1/apps/{app.id}"
     oauth_client: dict[str, Any] = {
         "autoKeyRotation": True,
@@ -273,13 +275,39 @@ async def list_apps(org: Org, request: Request) -> Response:
         limit = int(request.query_params.get("limit", "20"))
     except ValueError:
         raise validation("limit: must be a number") from None
-    apps = [a for a in org.state.apps.values() if not q or a.label.lower().startswith(q) or "oidc_client".startswith(q)]
+    apps = [a for a in org.state.apps.values() if not q or a.label.lower().startswith(q) or a.name.startswith(q)]
     return JSONResponse([app_json(org, a) for a in apps[: max(limit, 0)]])
+
+
+def _create_saml_app(org: Org, request: Request, body: dict[str, Any]) -> Response:
+    """A custom SAML 2.0 app: `name` left out, `label` and settings.signOn given (Apps API reference)."""
+    if body.get("name"):
+        raise validation("name: A custom SAML 2.0 app is created without a name (Okta gives it one).")
+    label = body.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise validation("label: The field cannot be left blank")
+    try:
+        settings = saml.settings_from_body(body)
+    except saml.SamlConfigError as exc:
+        raise validation(str(exc)) from None
+    now = org.now()
+    app = App(
+        id=okta_id("0oa"), label=label, client_secret="", redirect_uris=[], created=now, last_updated=now,
+        response_types=[], grant_types=[],
+    )  # fmt: skip
+    app.saml = saml.new_saml_app(org, label, settings)
+    app.name = app.saml.instance_name
+    if request.query_params.get("activate", "true").lower() == "false":
+        app.status = "INACTIVE"
+    org.state.apps[app.id] = app
+    return JSONResponse(app_json(org, app))
 
 
 @api
 async def create_app(org: Org, request: Request) -> Response:
     body = await _json(request)
+    if body.get("signOnMode") == "SAML_2_0":
+        return _create_saml_app(org, request, body)
     causes = []
     if body.get("name") != "oidc_client":
         causes.append("name: The application name must be 'oidc_client' for an OpenID Connect app.")
@@ -319,6 +347,17 @@ async def get_app(org: Org, request: Request) -> Response:
 async def update_app(org: Org, request: Request) -> Response:
     app = _app(org, request.path_params["app_id"])
     body = await _json(request)
+    if app.saml is not None:
+        if body.get("label") is not None:
+            if not isinstance(body["label"], str) or not body["label"].strip():
+                raise validation("label: The field cannot be left blank")
+            app.label = body["label"]
+        try:
+            app.saml.settings = saml.settings_from_body(body, app.saml.settings)
+        except saml.SamlConfigError as exc:
+            raise validation(str(exc)) from None
+        app.last_updated = org.now()
+        return JSONResponse(app_json(org, app))
     if body.get("name", "oidc_client") != "oidc_client":
         raise validation("name: The application name cannot be changed.")
     draft = App(**{**vars(app), "assigned": app.assigned})
@@ -352,6 +391,15 @@ async def app_lifecycle(org: Org, request: Request) -> Response:
     app.status = "ACTIVE" if action == "activate" else "INACTIVE"
     app.last_updated = org.now()
     return JSONResponse({})
+
+
+@api
+async def app_saml_metadata(org: Org, request: Request) -> Response:
+    """GET /api/v1/apps/{id}/sso/saml/metadata: the IdP metadata of a SAML app (the `_links.metadata` href)."""
+    app = _app(org, request.path_params["app_id"])
+    if app.saml is None:
+        raise ApiError(400, "E0000001", "Api validation failed: signOnMode", ["signOnMode: The app is not a SAML app."])
+    return Response(saml.metadata_xml(org, app), media_type="application/xml")
 
 
 @api
@@ -704,6 +752,7 @@ def routes() -> list[Route]:
         Route("/api/v1/apps/{app_id}", delete_app, methods=["DELETE"]),
         Route("/api/v1/apps/{app_id}/lifecycle/{action}", app_lifecycle, methods=["POST"]),
         Route("/api/v1/apps/{app_id}/credentials/secrets", app_secrets, methods=["GET"]),
+        Route("/api/v1/apps/{app_id}/sso/saml/metadata", app_saml_metadata, methods=["GET"]),
         Route("/api/v1/apps/{app_id}/users", assign_user, methods=["POST"]),
         Route("/api/v1/apps/{app_id}/users", list_app_users, methods=["GET"]),
         Route("/api/v1/apps/{app_id}/users/{user_id}", app_user, methods=["GET", "DELETE"]),

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from emulators.okta import pages, tokens
+from emulators.okta import pages, saml, tokens
 from emulators.okta.state import AuthCode, Session, User
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ async def _authorize(org: Org, request: Request) -> Response:
 
     client_id = params.get("client_id", "")
     app = state_.apps.get(client_id)
-    if app is None or app.status != "ACTIVE":
+    if app is None or app.status != "ACTIVE" or app.saml is not None:
         return pages.error_page(org, 400, "invalid_client", "Invalid value for 'client_id' parameter.")
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in app.redirect_uris:
@@ -297,6 +297,10 @@ async def token_redirect(request: Request) -> Response:
     if previous:  # a new sign-in replaces the browser's earlier session
         org.state.sessions.pop(previous, None)
     session = org.state.new_session(user, txn.amr)
+    if txn.saml is not None:
+        response = saml.finish(org, txn, user, session)
+        org.set_session_cookie(response, session, persistent=txn.remember_me)
+        return response
     code = issue_code_for(org, vars(txn), user, session)
     response = redirect_with(txn.redirect_uri, {"code": code.code, "state": txn.state}, txn.response_mode)
     org.set_session_cookie(response, session, persistent=txn.remember_me)

@@ -90,6 +90,12 @@ class App:
     secret_created: float = 0.0
     secret_id: str = ""
     assigned: dict[str, float] = field(default_factory=dict)  # user id -> assigned at
+    name: str = "oidc_client"
+    saml: Any = None  # emulators.okta.saml.SamlApp for a SAML_2_0 app (then the OAuth fields are unused)
+
+    @property
+    def sign_on_mode(self) -> str:
+        return "SAML_2_0" if self.saml is not None else "OPENID_CONNECT"
 
     @property
     def client_id(self) -> str:
@@ -130,6 +136,7 @@ class Transaction:
     amr: list[str] = field(default_factory=list)
     remember_me: bool = False
     consumed: bool = False
+    saml: Any = None  # emulators.okta.saml.AuthnRequestInfo when a SAML app's SSO URL started the sign-in
 
 
 @dataclass
@@ -172,6 +179,7 @@ class Faults:
     token_error: dict[str, Any] | None = None  # {"status": 500, "error": "server_error", "error_description": ...}
     email_unverified: bool = False
     clock_skew_seconds: float = 0.0  # added to iat/exp/auth_time of issued tokens
+    saml_response: dict[str, Any] | None = None  # how the next SAML Responses go wrong (emulators/okta/saml.py)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +188,7 @@ class Faults:
             "token_error": self.token_error,
             "email_unverified": self.email_unverified,
             "clock_skew_seconds": self.clock_skew_seconds,
+            "saml_response": self.saml_response,
         }
 
 
