@@ -87,6 +87,7 @@ class ManagementApi:
             Route("/api/users/{user_id}", g(self.get_user), methods=["GET"]),
             Route("/api/users/{user_id}", g(self.patch_user), methods=["PATCH"]),
             Route("/api/users/{user_id}", g(self.delete_user), methods=["DELETE"]),
+            Route("/api/users/{user_id}/is-suspended", g(self.patch_user_suspended), methods=["PATCH"]),
             Route("/api/users/{user_id}/sso-identities/{connector_id}", g(self.get_user_sso_identity), methods=["GET"]),
             Route("/api/{rest:path}", self.not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ]
@@ -610,6 +611,17 @@ class ManagementApi:
             avatar=body.get("avatar"),
             password=body.get("password"),
         )
+        return JSONResponse(user)
+
+    async def patch_user_suspended(self, request: Request) -> Response:
+        """PATCH /api/users/:userId/is-suspended {"isSuspended": bool} (admin-user/basics.ts)."""
+        user = self._user(request.path_params["user_id"])
+        body = await json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("isSuspended"), bool):
+            got = js_type(body.get("isSuspended")) if isinstance(body, dict) and "isSuspended" in body else "undefined"
+            raise zod_error([wrong_type(["isSuspended"], "boolean", got)])
+        user["isSuspended"] = body["isSuspended"]
+        user["updatedAt"] = self.store.now_ms()
         return JSONResponse(user)
 
     async def patch_user(self, request: Request) -> Response:
