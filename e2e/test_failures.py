@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from e2e.fixtures.controls import OktaControls
+from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.provisioning import OKTA_APP_LABEL
 from e2e.fixtures.stack import SsoUser, Stack
@@ -21,6 +21,8 @@ from e2e.pages.logto import (
     CONNECTOR_INVALID_CONFIG,
     CONNECTOR_WRONG_PARAMETERS,
     INVALID_CREDENTIALS,
+    REQUEST_TIMEOUT,
+    LogtoSsoCallbackPage,
     LogtoSsoEmailPage,
 )
 from e2e.pages.okta import (
@@ -137,29 +139,95 @@ def test_f4_user_not_assigned_to_okta_app_gets_widget_error_then_logto_toast(
     assert_nothing_half_done(journey, stack, user.email)
 
 
-@pytest.mark.embedded_only("okta", reason="needs the Okta emulator's down and token_error faults")
-def test_f5_okta_down_or_failing_token_exchange_gets_logto_toast(
-    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls
-) -> None:
-    # Okta down: Logto cannot fetch Okta's discovery to build the authorization request.
-    sign_in = journey.open_logto_sign_in()
-    okta_controls.set_faults(down=True)
-    sign_in.sign_in_with_enterprise_sso(user.email)
-    sign_in.expect_toast(CONNECTOR_INVALID_CONFIG)
-    sign_in.expect_loaded()
-    okta_controls.set_faults(down=False)
+@contextmanager
+def embedded_logto_controls(stack: Stack) -> Iterator[LogtoControls | None]:
+    """The Logto emulator's controls, or None on a real Logto (whose waits then simply take real time)."""
+    if "logto" not in stack.embedded:
+        yield None
+        return
+    controls = LogtoControls(stack.logto_endpoint)
+    try:
+        yield controls
+    finally:
+        controls.reset_clock()
+        controls.close()
 
-    # Okta up again, but its token endpoint fails the code exchange after the user signed in there.
-    journey.open_logto_sign_in()
-    journey.continue_to_okta(user.email)
-    okta_controls.set_faults(
-        token_error={"status": 500, "error": "server_error", "error_description": "The server encountered an error."}
-    )
-    journey.sign_in_at_okta(user)
-    journey.logto_sign_in.expect_toast(CONNECTOR_AUTHORIZATION_FAILED)
-    journey.logto_sign_in.expect_loaded()
-    token_requests = [e for e in okta_controls.log() if e["path"] == "/oauth2/v1/token"]
-    assert token_requests and token_requests[-1]["status"] == 500
+
+DISCOVERY = "/.well-known/openid-configuration"
+
+
+@pytest.mark.embedded_only("okta", reason="needs the Okta emulator's down, hang_paths and token_error faults")
+def test_f5_okta_down_slow_or_failing_gets_logto_toast(
+    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls, page: Page
+) -> None:
+    """What a user sees on a real Logto 1.37 (measured there; the rules are in emulators/logto/README.md).
+
+    Logto calls Okta with got's defaults: no timeout, and GETs (discovery, userinfo) retried twice, after
+    Retry-After or ~1 s then ~2 s; the token POST is never retried. The sign-in page gives up on any request
+    after 10 s (ky). That 10 s runs on the page's clock (Playwright's, installed before the first page loads, so
+    it works on a real Logto too); the embedded Logto's waits run on its own clock, which the test moves.
+    """
+    page.clock.install()
+    with embedded_logto_controls(stack) as logto:
+        # 1. Okta down, 503 with Retry-After: 30. Logto waits 30 s before each retry; the page stops at 10 s.
+        okta_controls.clear_log()
+        sign_in = journey.open_logto_sign_in()
+        okta_controls.set_faults(down={"status": 503, "retry_after": 30})
+        with page.expect_request(lambda r: r.url.endswith("/authorization-uri")):
+            sign_in.sign_in_with_enterprise_sso(user.email)
+        page.clock.fast_forward(10_000)
+        sign_in.expect_toast(REQUEST_TIMEOUT)
+        sign_in.expect_loaded()  # still the sign-in page: a timeout does not navigate
+        if logto is not None:  # the embedded Logto's retries, on its clock: 30 s, then 30 s more
+            assert logto.advance_clock_when_waiting(30, "got retry 1")["seconds"] == 30
+            assert logto.advance_clock_when_waiting(30, "got retry 2")["seconds"] == 30
+            assert [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)] == [503, 503, 503]
+            logto.reset_clock()  # its waits are over: back to real time for the tokens it issues next
+
+        # 2. Okta down, 503 without Retry-After: retries after ~1 s and ~2 s, then Logto's own error (~4.5 s).
+        okta_controls.set_faults(down={"status": 503})
+        okta_controls.clear_log()
+        journey.open_logto_sign_in()
+        sign_in.sign_in_with_enterprise_sso(user.email)
+        if logto is not None:
+            assert 1 <= logto.advance_clock_when_waiting(1.1, "got retry 1")["seconds"] <= 1.1
+            assert 2 <= logto.advance_clock_when_waiting(2.1, "got retry 2")["seconds"] <= 2.1
+            logto.reset_clock()
+        sign_in.expect_toast(CONNECTOR_INVALID_CONFIG)
+        sign_in.expect_loaded()
+        assert [e["status"] for e in okta_controls.log(DISCOVERY)] == [503, 503, 503]
+        okta_controls.set_faults(down=False)
+
+        # 3. Okta's token endpoint hangs after the user signed in there: Logto waits without limit, the page gives
+        # up after 10 s on its callback page, which stays empty with the toast (a timeout is not an answer, so
+        # there is no return to the sign-in page).
+        journey.open_logto_sign_in()
+        journey.continue_to_okta(user.email)
+        okta_controls.set_faults(hang_paths=["/oauth2/v1/token"])
+        with page.expect_request(lambda r: r.url.endswith("/verify")):
+            journey.sign_in_at_okta(user)
+        callback = LogtoSsoCallbackPage(page, stack.logto_endpoint, journey.logto_sign_in.timeout_ms)
+        callback.expect_loaded()
+        page.clock.fast_forward(10_000)
+        callback.expect_toast(REQUEST_TIMEOUT)
+        callback.expect_loaded()
+        okta_controls.set_faults(hang_paths=[])  # Okta answers at last; nobody is waiting for it any more
+
+        # 4. Okta's token endpoint fails (Okta's session answers the authorization at once): one POST, never
+        # retried, Logto's toast, back on the sign-in page.
+        okta_controls.set_faults(
+            token_error={
+                "status": 500,
+                "error": "server_error",
+                "error_description": "The server encountered an error.",
+            }
+        )
+        okta_controls.clear_log()
+        journey.open_logto_sign_in()
+        sign_in.sign_in_with_enterprise_sso(user.email)
+        sign_in.expect_toast(CONNECTOR_AUTHORIZATION_FAILED)
+        sign_in.expect_loaded()
+        assert [e["status"] for e in okta_controls.log("/oauth2/v1/token")] == [500]
     assert_nothing_half_done(journey, stack, user.email)
 
 

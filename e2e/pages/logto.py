@@ -22,6 +22,8 @@ INVALID_CREDENTIALS = "Incorrect account or password. Please check your input."
 CONNECTOR_WRONG_PARAMETERS = "The request is with wrong input parameter(s)."
 CONNECTOR_AUTHORIZATION_FAILED = "The user's authorization process is unsuccessful."
 CONNECTOR_INVALID_CONFIG = "The connector's config is invalid."
+# ky's TimeoutError after 10 s without an answer (phrases-experience error.timeout; use-error-handler.ts).
+REQUEST_TIMEOUT = "Request timeout. Please try again later."
 
 
 class _LogtoPage(PageObject):
@@ -144,6 +146,21 @@ class LogtoSsoConnectorsPage(_LogtoPage):
     def continue_with(self, display_name: str) -> None:
         # The accessible name also holds the logo's alt text ("Okta Continue with Okta"): match the ending.
         self.page.get_by_role("button", name=re.compile(rf"Continue with {re.escape(display_name)}$")).click()
+
+
+class LogtoSsoCallbackPage(_LogtoPage):
+    """/callback/social/<connectorId>: where the IdP's redirect lands (Logto rewrites /callback/<id> to it) while
+    the page verifies the answer. On a timeout or an unknown error it stays here, empty, with a toast; any other
+    error sends the browser back to /sign-in (SocialSignInWebCallback/use-single-sign-on-listener.ts)."""
+
+    name = "Logto SSO callback page"
+    path = "/callback/social/"
+
+    def _url_pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.escape(self.endpoint + self.path) + r"[^/?#]+(\?.*)?$")
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
 
 
 def is_logto_url(url: str, endpoint: str) -> bool:

@@ -167,7 +167,11 @@ class Token:
 
 @dataclass
 class Faults:
-    down: bool = False
+    # Okta unavailable on non-control paths: False; True (503 with Retry-After: 30); or {"status": 429 or 5xx
+    # (503), "retry_after": seconds (no header if absent or null), "paths": [...] (every path if absent)}.
+    down: bool | dict[str, Any] = False
+    # Requests to these paths are held, unanswered, until the fault is cleared (then answered normally).
+    hang_paths: list[str] = field(default_factory=list)
     slow_seconds: float = 0.0
     token_error: dict[str, Any] | None = None  # {"status": 500, "error": "server_error", "error_description": ...}
     email_unverified: bool = False
@@ -176,6 +180,7 @@ class Faults:
     def as_dict(self) -> dict[str, Any]:
         return {
             "down": self.down,
+            "hang_paths": list(self.hang_paths),
             "slow_seconds": self.slow_seconds,
             "token_error": self.token_error,
             "email_unverified": self.email_unverified,
