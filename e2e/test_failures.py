@@ -232,20 +232,27 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
 
 
 @pytest.mark.embedded_only("okta", reason="needs the Okta emulator's email_unverified fault")
+@pytest.mark.parametrize("trust_unverified_email", [False, True], ids=["trust-off", "trust-on"])
 def test_f6_unverified_okta_email_is_neither_trusted_nor_linked_to_the_logto_account_with_it(
-    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls
+    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls, trust_unverified_email: bool
 ) -> None:
-    assert stack.logto_admin is not None
+    """Okta says `email_verified: false`: Logto drops the email, whatever the connector's trustUnverifiedEmail says.
+
+    trustUnverifiedEmail trusts only an *absent* email_verified (`email_verified ?? trustUnverifiedEmail`,
+    OidcConnector/index.ts; logto-io/logto#7808, PR #8125); an explicit false is never trusted.
+    """
+    assert stack.logto_admin is not None and stack.journey is not None
     # Someone already has a Logto account with this email: an unverified IdP email must not take it over.
     existing = stack.logto_admin.create_user(primary_email=user.email, name="Existing Owner")
     okta_controls.set_faults(email_unverified=True)
+    connector_id = stack.journey.connector_id
+    trusted_before = stack.logto_admin.set_trust_unverified_email(connector_id, trust_unverified_email)
     created_id: str | None = None
     try:
         session = journey.sign_in_with_enterprise_sso(user)
         created_id = session["user"]["sub"]
 
-        # Logto drops an email that Okta does not mark verified (trustUnverifiedEmail is off): the person gets
-        # a new account without an email, not the existing one.
+        # The person gets a new account without an email, not the existing one.
         assert session["user"]["email"] is None
         assert created_id != existing["id"]
         owner = stack.logto_admin.get_user(existing["id"], include_sso_identities=True)
@@ -254,8 +261,10 @@ def test_f6_unverified_okta_email_is_neither_trusted_nor_linked_to_the_logto_acc
         assert new_user["primaryEmail"] is None
         [identity] = new_user["ssoIdentities"]
         assert identity["issuer"] == stack.okta_issuer
+        assert "email" not in identity["detail"]
         assert [u["id"] for u in stack.logto_admin.find_users_by_email(user.email)] == [existing["id"]]
     finally:
+        stack.logto_admin.set_trust_unverified_email(connector_id, trusted_before)
         if created_id is not None and created_id != existing["id"]:
             stack.logto_admin.delete_user(created_id)
 

@@ -444,8 +444,14 @@ class ManagementApi:
         provider_config = None
         new_config = None
         if "config" in body:
-            new_config = {**connector["config"], **body["config"]}
-            provider_config = await self._check_config(connector["providerName"], new_config)
+            # Logto parses the given config alone with the provider's full guard (so a partial config is a 400),
+            # defaults included (trustUnverifiedEmail: false), then merges it into the stored jsonb
+            # (sso-connector/index.ts PATCH → parseConnectorConfig; updateById in jsonb merge mode).
+            given = dict(body["config"])
+            provider_config = await self._check_config(connector["providerName"], given)
+            if connector["providerName"] in OIDC_PROVIDERS:
+                given.setdefault("trustUnverifiedEmail", False)
+            new_config = {**connector["config"], **given}
         if new_config is not None:
             connector["config"] = new_config
             self.store.provider_configs.pop(connector["id"], None)

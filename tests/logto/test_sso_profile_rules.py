@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from e2e.fixtures.logto_admin import LogtoApiError
+
 from .conftest import LogtoHandle, Provisioned
 from .flows import WebApp, create_web_app, sso_verify
 from .upstream_idp import ABSENT, UpstreamIdp
@@ -58,7 +60,7 @@ def users_with_email(logto: LogtoHandle, email: str = EMAIL) -> list[dict[str, A
 
 def set_trust(logto: LogtoHandle, provisioned: Provisioned, trust: bool) -> None:
     with logto.admin() as admin:
-        admin.update_sso_connector(provisioned.connector["id"], config={"trustUnverifiedEmail": trust})
+        admin.set_trust_unverified_email(provisioned.connector["id"], trust)
 
 
 def set_sync(logto: LogtoHandle, provisioned: Provisioned, sync: bool) -> None:
@@ -299,6 +301,23 @@ def test_i2_without_a_userinfo_endpoint_the_id_token_claims_are_the_profile(
     detail = the_user(logto, idp)["ssoIdentities"][0]["detail"]
     # every other ID token claim lands in the detail, camel-cased (iss, aud, exp, iat, nonce, …)
     assert {"iss", "aud", "exp", "iat", "nonce"} <= set(detail) and detail["email"] == EMAIL
+
+
+def test_a_partial_config_patch_is_refused_and_a_full_one_resets_trust(
+    logto: LogtoHandle, provisioned: Provisioned
+) -> None:
+    set_trust(logto, provisioned, True)
+    with logto.admin() as admin:
+        with pytest.raises(LogtoApiError) as refused:
+            admin.update_sso_connector(provisioned.connector["id"], config={"trustUnverifiedEmail": False})
+        assert (refused.value.status, refused.value.code) == (400, "connector.invalid_config")
+        config = admin.get_sso_connector(provisioned.connector["id"])["config"]
+        assert config["trustUnverifiedEmail"] is True
+        without = {k: v for k, v in config.items() if k != "trustUnverifiedEmail"}
+        assert (
+            admin.update_sso_connector(provisioned.connector["id"], config=without)["config"]["trustUnverifiedEmail"]
+            is False
+        )
 
 
 def test_sign_in_needs_single_sign_on_enabled(logto: LogtoHandle, idp: UpstreamIdp, app: WebApp,
