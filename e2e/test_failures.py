@@ -1,4 +1,4 @@
-"""F1-F9: sign-ins that fail, each at the party that shows the user why, and leave nothing half done."""
+"""F1-F10: sign-ins that fail, each at the party that shows the user why, and leave nothing half done."""
 
 from __future__ import annotations
 
@@ -26,8 +26,11 @@ from e2e.pages.logto import (
     LogtoSsoEmailPage,
 )
 from e2e.pages.okta import (
+    ACCOUNT_LOCKED,
+    LOCKED_USER_MESSAGES,
     PASSWORD_INCORRECT,
     UNABLE_TO_SIGN_IN,
+    UNKNOWN_USER_MESSAGES,
     USER_NOT_ASSIGNED,
     OktaErrorPage,
     OktaPasswordPage,
@@ -299,11 +302,14 @@ def test_f7_unregistered_redirect_uri_at_okta_shows_okta_error_page(
 
 
 @pytest.mark.embedded_only("okta", reason="seeds a locked-out Okta user through the emulator's controls")
-def test_f8_locked_okta_user_is_told_only_unable_to_sign_in(
-    journey: SsoJourney, stack: Stack, okta_controls: OktaControls
+@pytest.mark.parametrize("show_lockout_failures", [False, True], ids=["lockout-hidden", "lockout-shown"])
+def test_f8_locked_okta_user_is_told_only_what_the_org_allows(
+    journey: SsoJourney, stack: Stack, okta_controls: OktaControls, show_lockout_failures: bool
 ) -> None:
-    del okta_controls  # only for its embedded-only check
     assert stack.okta_admin is not None and stack.journey is not None and stack.journey.okta_app_id
+    # The org's password policy decides (okta.md §1.4): by default Okta hides lockouts ("Unable to sign in", as
+    # for a wrong password); with "Show lock out failures" it says the account is locked.
+    okta_controls.settings(show_lockout_failures=show_lockout_failures)
     domain = stack.user.email.rsplit("@", 1)[1]
     email = f"locked.{secrets.token_hex(4)}@{domain}"
     password = f"Pw-{secrets.token_urlsafe(12)}!3"
@@ -320,13 +326,42 @@ def test_f8_locked_okta_user_is_told_only_unable_to_sign_in(
         journey.open_logto_sign_in()
         identify = journey.continue_to_okta(email)
 
-        # Okta hides lockouts by default: the right password gets the same "Unable to sign in" as a wrong one.
-        shown_on = identify.sign_in_expecting_error(email, password)
-        shown_on.expect_error(UNABLE_TO_SIGN_IN)
+        # The right password, and still refused; the page objects accept either wording, the org decides which.
+        shown = identify.sign_in_expecting_error(email, password).expect_error_among(LOCKED_USER_MESSAGES)
+        assert shown == (ACCOUNT_LOCKED if show_lockout_failures else UNABLE_TO_SIGN_IN)
         assert journey.page.url.startswith(stack.okta_issuer)
         assert_nothing_half_done(journey, stack, email)
     finally:
         stack.okta_admin.delete_user(user_id)
+
+
+def test_f10_unknown_okta_user_is_refused_as_the_org_says(
+    journey: SsoJourney, stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    """A person with an email of the SSO domain whom Okta does not know. What Okta says depends on the org's User
+    Enumeration Prevention (okta.md §1.4); the page objects accept every documented variant. On the embedded
+    Okta each variant is shown in turn; on a real org, whichever it is configured for."""
+    domain = stack.user.email.rsplit("@", 1)[1]
+    variants = ["error", "message", "challenge"] if "okta" in stack.embedded else [None]
+    okta_controls = request.getfixturevalue("okta_controls") if "okta" in stack.embedded else None
+    for behaviour in variants:
+        if okta_controls is not None:
+            okta_controls.settings(unknown_user_behaviour=behaviour)
+        email = f"nobody.{secrets.token_hex(4)}@{domain}"
+        journey.open_logto_sign_in()
+        identify = journey.continue_to_okta(email)
+        one_page = identify.is_one_page_layout()
+
+        shown_on = identify.sign_in_expecting_error(email, f"Wrong-{secrets.token_hex(6)}!1")
+        shown = shown_on.expect_error_among(UNKNOWN_USER_MESSAGES)
+        if behaviour == "message":
+            assert shown == f"There is no account with the Username {email}."
+        elif behaviour is not None:
+            assert shown in (UNABLE_TO_SIGN_IN, PASSWORD_INCORRECT)
+            # with User Enumeration Prevention the identifier-first page asks for the password all the same
+            assert isinstance(shown_on, OktaPasswordPage) == (behaviour == "challenge" and not one_page)
+        assert journey.page.url.startswith(stack.okta_issuer)
+        assert_nothing_half_done(journey, stack, email)
 
 
 @pytest.mark.embedded_only("okta", reason="needs the Okta emulator's rate limit setting and clock")

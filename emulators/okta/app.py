@@ -40,6 +40,11 @@ class Runtime:
     factor_lockout_attempts: int
     factor_lockout_window_seconds: int
     totp_valid_window: int
+    show_lockout_failures: bool
+    self_service_registration: bool
+    self_service_unlock: bool
+    okta_verify_fastpass: bool
+    email_authenticator: bool
 
     @classmethod
     def from_config(cls, config: OktaEmulatorConfig) -> Runtime:
@@ -60,6 +65,7 @@ class Org:
         self.idx = idx.IdxViews(self)
         self.password_authenticator_id = okta_id("aut")
         self.totp_authenticator_id = okta_id("aut")
+        self.email_authenticator_id = okta_id("aut")
         self._cookie = URLSafeSerializer(secrets.token_urlsafe(32), salt="okta-idx-session")
         self._secure = config.issuer.startswith("https://")
         self._release: asyncio.Event | None = None

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulators.okta import seed
-from emulators.okta.config import GENERATIONS, LAYOUTS
+from emulators.okta.config import GENERATIONS, LAYOUTS, UNKNOWN_USER_BEHAVIOURS
 
 if TYPE_CHECKING:
     from emulators.okta.app import Org
@@ -138,9 +138,11 @@ def _fault_problem(key: str, value: Any) -> str | None:
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "widget_generation": GENERATIONS,
     "layout": LAYOUTS,
-    "unknown_user_behaviour": ("error", "message"),
+    "unknown_user_behaviour": UNKNOWN_USER_BEHAVIOURS,
     "missing_state_behaviour": ("redirect", "error_page"),
 }
+BOOLEAN_SETTINGS = ("email_verified", "reject_client_id_with_basic", "show_lockout_failures",
+                    "self_service_registration", "self_service_unlock", "okta_verify_fastpass", "email_authenticator")  # fmt: skip
 POSITIVE_INTS = ("password_lockout_attempts", "factor_lockout_attempts", "factor_lockout_window_seconds")
 
 
@@ -154,7 +156,7 @@ def _setting_error(key: str, value: Any) -> str | None:
         return None if is_int and value >= 1 else f"{key} must be a positive integer"
     if key == "totp_valid_window":
         return None if is_int and 0 <= value <= 10 else f"{key} must be an integer from 0 to 10"
-    if key in ("email_verified", "reject_client_id_with_basic"):
+    if key in BOOLEAN_SETTINGS:
         return None if isinstance(value, bool) else f"{key} must be true or false"
     return f"unknown setting {key}"
 

@@ -130,6 +130,8 @@ class Transaction:
     amr: list[str] = field(default_factory=list)
     remember_me: bool = False
     consumed: bool = False
+    # User Enumeration Prevention: an unknown username gets a password challenge for this stand-in, never stored
+    decoy: User | None = None
 
 
 @dataclass
