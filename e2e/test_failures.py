@@ -198,7 +198,9 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
             logto.reset_clock()
         sign_in.expect_toast(CONNECTOR_INVALID_CONFIG)
         sign_in.expect_loaded()
-        assert [e["status"] for e in okta_controls.log(DISCOVERY)] == [503, 503, 503]
+        statuses = [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)]
+        # a real Logto may still be retrying step 1 in the background (its 30 s waits run in real time)
+        assert statuses == [503, 503, 503] if logto is not None else set(statuses) == {503}
         okta_controls.set_faults(down=False)
 
         # 3. Okta's token endpoint hangs after the user signed in there: Logto waits without limit, the page gives
@@ -230,7 +232,7 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
         sign_in.sign_in_with_enterprise_sso(user.email)
         sign_in.expect_toast(CONNECTOR_AUTHORIZATION_FAILED)
         sign_in.expect_loaded()
-        assert [e["status"] for e in okta_controls.log("/oauth2/v1/token")] == [500]
+        assert [e["status"] for e in okta_controls.await_requests("/oauth2/v1/token", 1)] == [500]
     assert_nothing_half_done(journey, stack, user.email)
 
 

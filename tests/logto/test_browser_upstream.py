@@ -53,7 +53,7 @@ def test_discovery_503_with_retry_after_times_the_page_out(page: Page, logto: Lo
     # Logto keeps retrying after the page gave up: run its two waits out
     move_logto_clock(logto, 30, "got retry 1")
     move_logto_clock(logto, 30, "got retry 2")
-    assert idp.count(DISCOVERY) == 3
+    idp.wait_for_requests(DISCOVERY, 3)
 
 
 def test_discovery_503_without_retry_after_says_the_config_is_invalid(

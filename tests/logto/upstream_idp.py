@@ -79,6 +79,7 @@ class UpstreamIdp:
         self.requests: list[dict[str, Any]] = []
         self.held = threading.Semaphore(0)  # one release per request that arrived at a hanging path
         self.released = threading.Event()
+        self.arrived = threading.Condition()
 
     def release(self) -> None:
         """Answer the requests held at hanging paths (normally, or with their canned answer)."""
@@ -91,6 +92,18 @@ class UpstreamIdp:
 
     def count(self, path: str) -> int:
         return sum(1 for r in self.requests if r["path"] == path)
+
+    def wait_for_requests(self, path: str, count: int, timeout: float = 10) -> None:
+        """Block until `count` requests to `path` have arrived (a condition, not a poll)."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: self.count(path) >= count, timeout), (
+                f"{self.count(path)} of {count} requests to {path} arrived"
+            )
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        with self.arrived:
+            self.requests.append(entry)
+            self.arrived.notify_all()
 
     def app(self) -> Starlette:
         return Starlette(
@@ -109,7 +122,7 @@ class UpstreamIdp:
         async def endpoint(request: Request) -> Response:
             path = request.url.path
             if path != "/token":  # the token handler records its own form
-                self.requests.append({"path": path})
+                self._record({"path": path})
             if path in self.behaviour.hang:
                 self.held.release()
                 released = self.released
@@ -121,7 +134,7 @@ class UpstreamIdp:
                     if answer.times <= 0:
                         del self.behaviour.answers[path]
                 if path == "/token":
-                    self.requests.append({"path": path})
+                    self._record({"path": path})
                 return answer.response()
             return await handler(request)
 
@@ -146,7 +159,7 @@ class UpstreamIdp:
 
     async def authorize(self, request: Request) -> Response:
         params = dict(request.query_params)
-        self.requests.append({"path": "/authorize", "query": params})
+        self._record({"path": "/authorize", "query": params})
         redirect_uri = params["redirect_uri"]
         pairs: list[tuple[str, str]]
         if self.behaviour.error:
@@ -164,7 +177,7 @@ class UpstreamIdp:
     async def token(self, request: Request) -> Response:
         form = dict(await request.form())
         auth = request.headers.get("authorization", "")
-        self.requests.append({"path": "/token", "form": form, "authorization": auth.split(" ")[0]})
+        self._record({"path": "/token", "form": form, "authorization": auth.split(" ")[0]})
         if self.behaviour.token_status:
             return JSONResponse({"error": "server_error"}, status_code=self.behaviour.token_status)
         if not auth.startswith("Basic ") or "client_id" in form:
