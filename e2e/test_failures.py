@@ -174,6 +174,7 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
     with embedded_logto_controls(stack) as logto:
         # 1. Okta down, 503 with Retry-After: 30. Logto waits 30 s before each retry; the page stops at 10 s.
         okta_controls.clear_log()
+        mark = logto.last_timer_id() if logto is not None else 0
         sign_in = journey.open_logto_sign_in()
         okta_controls.set_faults(down={"status": 503, "retry_after": 30})
         with page.expect_request(lambda r: r.url.endswith("/authorization-uri")):
@@ -182,19 +183,20 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
         sign_in.expect_toast(REQUEST_TIMEOUT)
         sign_in.expect_loaded()  # still the sign-in page: a timeout does not navigate
         if logto is not None:  # the embedded Logto's retries, on its clock: 30 s, then 30 s more
-            assert logto.advance_clock_when_waiting(30, "got retry 1")["seconds"] == 30
-            assert logto.advance_clock_when_waiting(30, "got retry 2")["seconds"] == 30
+            assert logto.advance_clock_when_waiting(30, "got retry 1", mark)["seconds"] == 30
+            assert logto.advance_clock_when_waiting(30, "got retry 2", mark)["seconds"] == 30
             assert [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)] == [503, 503, 503]
             logto.reset_clock()  # its waits are over: back to real time for the tokens it issues next
 
         # 2. Okta down, 503 without Retry-After: retries after ~1 s and ~2 s, then Logto's own error (~4.5 s).
         okta_controls.set_faults(down={"status": 503})
         okta_controls.clear_log()
+        mark = logto.last_timer_id() if logto is not None else 0
         journey.open_logto_sign_in()
         sign_in.sign_in_with_enterprise_sso(user.email)
         if logto is not None:
-            assert 1 <= logto.advance_clock_when_waiting(1.1, "got retry 1")["seconds"] <= 1.1
-            assert 2 <= logto.advance_clock_when_waiting(2.1, "got retry 2")["seconds"] <= 2.1
+            assert 1 <= logto.advance_clock_when_waiting(1.1, "got retry 1", mark)["seconds"] <= 1.1
+            assert 2 <= logto.advance_clock_when_waiting(2.1, "got retry 2", mark)["seconds"] <= 2.1
             logto.reset_clock()
         sign_in.expect_toast(CONNECTOR_INVALID_CONFIG)
         sign_in.expect_loaded()

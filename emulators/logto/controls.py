@@ -53,6 +53,7 @@ class Controls:
         self.store.reset()
         self.log.clear()
         self.store.clock.set_offset(0)
+        self.store.clock.forget()
         if self.store.config.seed_file is not None:
             self.store.load_seed_file(self.store.config.seed_file)
         return JSONResponse({"reset": True})
@@ -103,7 +104,12 @@ class Controls:
 
     def _clock_state(self) -> dict[str, Any]:
         clock = self.store.clock
-        return {"now": clock.now(), "offset": clock.offset, "timers": clock.timers()}
+        return {
+            "now": clock.now(),
+            "offset": clock.offset,
+            "timers": clock.timers(),
+            "last_timer_id": clock.last_timer_id,
+        }
 
     async def get_clock(self, request: Request) -> Response:
         """{"now", "offset", "timers": [{"label", "seconds", "due_in"}]}: the waits in progress (got's retry
@@ -111,10 +117,11 @@ class Controls:
         return JSONResponse(self._clock_state())
 
     async def set_clock(self, request: Request) -> Response:
-        """Body: {"advance": seconds} or {"offset": seconds}; with "await_timers": n, first wait until n waits are
-        in progress (those whose label contains "await_label", if given; up to "await_seconds", default 10 s of
-        real time; 409 if they never start), so a test can cut a retry delay short exactly when the emulator is in
-        it."""
+        """Body: {"advance": seconds} or {"offset": seconds}; with "await_timers": n, first wait until n waits have
+        begun (in progress or over: those whose label contains "await_label", if given, numbered above
+        "await_after", a "last_timer_id" read before; up to "await_seconds", default 10 s of real time; 409 if
+        they never begin), so a test cuts a retry delay short when the emulator is in it, and a short one that ran
+        out meanwhile does not fail the test."""
         try:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
@@ -127,13 +134,15 @@ class Controls:
         if wanted is not None:
             limit = body.get("await_seconds", 10)
             label = body.get("await_label", "")
-            valid = isinstance(wanted, int) and not isinstance(wanted, bool) and wanted >= 1
+            after = body.get("await_after", 0)
+            valid = all(isinstance(v, int) and not isinstance(v, bool) for v in (wanted, after)) and wanted >= 1
             if not valid or not isinstance(limit, int | float) or not isinstance(label, str):
                 return JSONResponse(
-                    {"error": "await_timers must be a positive integer, await_seconds a number, await_label a string"},
+                    {"error": "await_timers must be a positive integer, await_after an integer, await_seconds a "
+                              "number, await_label a string"},
                     status_code=400,
-                )
-            awaited = await run_in_threadpool(clock.wait_for_timers, wanted, float(limit), label)
+                )  # fmt: skip
+            awaited = await run_in_threadpool(clock.wait_for_timers, wanted, float(limit), label, after)
             if awaited is None:
                 return JSONResponse({"error": "no_timers", **self._clock_state()}, status_code=409)
         if isinstance(body.get("advance"), int | float):

@@ -117,11 +117,17 @@ def pending_waits(logto: LogtoHandle) -> list[dict[str, Any]]:
         return client.get("/_emulator/clock").json()["timers"]
 
 
-def await_wait(logto: LogtoHandle, label: str = "") -> dict[str, Any]:
+def last_timer_id(logto: LogtoHandle) -> int:
+    with logto.http() as client:
+        return client.get("/_emulator/clock").json()["last_timer_id"]
+
+
+def await_wait(logto: LogtoHandle, label: str = "", after: int = 0) -> dict[str, Any]:
     """Block until the emulator waits on its clock (a wait whose label contains `label`); return that wait
     ({"label", "seconds": its length}). Short waits may end on their own in real time meanwhile: harmless."""
     with logto.http(timeout=30) as client:
-        found = client.post("/_emulator/clock", json={"advance": 0, "await_timers": 1, "await_label": label})
+        body = {"advance": 0, "await_timers": 1, "await_label": label, "await_after": after}
+        found = client.post("/_emulator/clock", json=body)
     assert found.status_code == 200, found.text
     return found.json()["awaited"][0]
 
@@ -213,8 +219,9 @@ def test_429_and_413_honour_retry_after_seconds_and_http_dates(sso: Sso, idp: Up
         now = client.get("/_emulator/clock").json()["now"]
     when = format_datetime(datetime.fromtimestamp(now, UTC) + timedelta(seconds=120), usegmt=True)
     idp.behaviour.answers[DISCOVERY] = Answer(413, "{}", {"Retry-After": when}, times=1)
+    mark = last_timer_id(logto)
     started = background(sso.start)
-    assert 115 < await_wait(logto)["seconds"] <= 121
+    assert 115 < await_wait(logto, after=mark)["seconds"] <= 121
     advance(logto, 121)
     assert started.result(timeout=10).status_code == 200
 
