@@ -150,7 +150,7 @@ def okta_controls(stack: Stack) -> Iterator[OktaControls]:
     yield controls
     controls.clear_faults()
     controls.reset_clock()
-    controls.settings(**{k: before[k] for k in ("widget_generation", "layout", "rate_limit_per_minute") if k in before})
+    controls.settings(**before)
     controls.close()
 
 

@@ -1,7 +1,8 @@
-"""S1-S13: attacks on the journey, each refused by the party under attack with a clear message and no session.
+"""S1-S19: attacks on the journey, each refused by the party under attack with a clear message and no session.
 
-Where the app is the party under attack (S1, S2, S4-S8, S12), Logto (the emulator) is made to misbehave and the
-test proves that the app's own checks refuse what it was sent. Attacks no browser can produce (code replay at
+Where the app is the party under attack (S1, S2, S4-S8, S12, S14-S19), Logto (the emulator) is made to misbehave
+and the test proves that the app's own checks refuse what it was sent: every check Auth.js v5 makes through
+oauth4webapi (the table in sample_app/README.md), for absent values as well as wrong ones. Attacks no browser can produce (code replay at
 the token endpoint, PKCE, credentials sent twice) are crafted requests against the real endpoints.
 """
 
@@ -21,7 +22,7 @@ import pytest
 from playwright.sync_api import Page, Request, Route, expect
 from playwright.sync_api import Response as PlaywrightResponse
 
-from e2e.fixtures.controls import LogtoControls, OktaControls
+from e2e.fixtures.controls import AppControls, LogtoControls, OktaControls
 from e2e.fixtures.provisioning import OKTA_APP_LABEL
 from e2e.fixtures.stack import SsoUser, Stack
 from e2e.journey import SsoJourney
@@ -169,6 +170,17 @@ def logto_session_alive(journey: SsoJourney, stack: Stack, metadata: dict[str, A
     return "code" in answer
 
 
+@pytest.fixture
+def app_controls(stack: Stack) -> Iterator[AppControls]:
+    """The sample app's clock; put back after the test."""
+    if "app" not in stack.embedded:
+        pytest.skip("embedded-only: needs the sample app's test clock")
+    controls = AppControls(stack.app_url)
+    yield controls
+    controls.reset_clock()
+    controls.close()
+
+
 def needs_app_client(stack: Stack) -> None:
     if stack.journey is None:
         pytest.skip("needs the app's Logto client id and secret (provisioned, or LOGTO_APP_ID/SECRET)")
@@ -291,6 +303,11 @@ def test_s7_expired_or_clock_skewed_id_token_is_refused_by_the_app(
     sign_in_to_app_callback(journey, user, logto_session=True)
     expect_app_refuses(journey, "invalid_id_token", "ID token claim 'iat' is invalid or missing.")
 
+    # Not valid before an hour from now: far beyond oauth4webapi's 30 s tolerance.
+    logto_controls.arm("id_token.nbf_future")
+    sign_in_to_app_callback(journey, user, logto_session=True)
+    expect_app_refuses(journey, "invalid_id_token", "ID token claim 'nbf' is invalid or missing.")
+
 
 def test_s8_callback_url_to_another_site_does_not_redirect_there_after_sign_in(
     journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
@@ -318,6 +335,117 @@ def test_s8_callback_url_to_another_site_does_not_redirect_there_after_sign_in(
         assert journey.app.session() is not None
 
     assert attacker_requests == []
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to leave iss out of its redirect")
+def test_s14_callback_without_iss_is_refused_when_logto_says_it_always_sends_one(
+    journey: SsoJourney, stack: Stack, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    # RFC 9207 section 2.4: a client that sees authorization_response_iss_parameter_supported must insist on iss;
+    # oauth4webapi does (validateAuthResponse), so Auth.js v5 refuses such a callback.
+    assert discovery(stack)["authorization_response_iss_parameter_supported"] is True
+    logto_controls.arm("callback.drop_iss")
+    logto_controls.clear_log()
+    sign_in_to_app_callback(journey, user, logto_session=False)
+
+    expect_app_refuses(
+        journey,
+        "invalid_issuer",
+        "The callback has no iss, though Logto's metadata says it always sends one (RFC 9207).",
+    )
+    assert logto_token_statuses(logto_controls) == []  # refused before any code exchange
+
+
+@pytest.mark.embedded_only("app", reason="moves the sample app's clock (an Auth.js app's cookies cannot be aged)")
+def test_s15_sign_in_left_pending_longer_than_15_minutes_is_refused(
+    journey: SsoJourney, stack: Stack, user: SsoUser, app_controls: AppControls
+) -> None:
+    # Auth.js keeps a sign-in's state, PKCE verifier and nonce in cookies (and sealed JWTs) that expire after
+    # 15 minutes; a callback after that finds them gone and fails before any code exchange.
+    journey.open_logto_sign_in()
+    app_controls.advance_clock(16 * 60)
+    journey.continue_to_okta(user.email)
+    journey.sign_in_at_okta(user)
+    expect_app_refuses(
+        journey,
+        "invalid_check",
+        "The sign-in was started more than 15 minutes ago: its state, PKCE verifier and nonce have expired.",
+    )
+
+    # Within 15 minutes it completes (prompt=login: Logto shows its page although its session lives).
+    app_controls.reset_clock()
+    journey.open_logto_sign_in({"prompt": "login"})
+    app_controls.advance_clock(14 * 60)
+    journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)  # Okta's session answers at once
+    assert journey.expect_back_in_app_signed_in()["user"]["email"] == user.email
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to leave claims out of the ID token")
+def test_s16_id_token_without_a_required_claim_is_refused(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    # aud, exp, iat, iss and sub are required (OIDC Core 2; oauth4webapi validatePresence), and nonce when the
+    # app sent one (processAuthorizationCodeOpenIDResponse).
+    for index, claim in enumerate(("iss", "aud", "sub", "exp", "iat", "nonce")):
+        logto_controls.arm(f"id_token.drop_{claim}")
+        sign_in_to_app_callback(journey, user, logto_session=index > 0)
+        expect_app_refuses(journey, "invalid_id_token", f"ID token claim '{claim}' is invalid or missing.")
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to issue ID tokens for several audiences")
+def test_s17_id_token_for_several_audiences_needs_an_azp_naming_the_app(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    # OIDC Core 3.1.3.7 (4, 5) as oauth4webapi applies it: with more than one audience, azp must be present
+    # and be the app's client id.
+    logto_controls.arm("id_token.extra_audience")
+    sign_in_to_app_callback(journey, user, logto_session=False)
+    expect_app_refuses(journey, "invalid_id_token", "ID token is for several audiences and has no 'azp'.")
+
+    logto_controls.arm("id_token.wrong_azp")
+    sign_in_to_app_callback(journey, user, logto_session=True)
+    expect_app_refuses(journey, "invalid_id_token", "ID token claim 'azp' names another client.")
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to answer the code exchange with a bent response")
+def test_s18_token_response_without_access_token_token_type_or_id_token_is_refused(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    # oauth4webapi processGenericAccessTokenResponse: access_token and token_type are required strings, the type
+    # Bearer (or DPoP); an OIDC client needs the id_token too.
+    cases = [
+        ("token.drop_access_token", "The token response has no access_token."),
+        ("token.drop_token_type", "The token response has no token_type."),
+        ("token.unknown_token_type", "The token response has token_type 'MAC', which is not Bearer."),
+        ("token.drop_id_token", "The token response has no id_token."),
+    ]
+    for index, (fault, description) in enumerate(cases):
+        logto_controls.arm(fault)
+        sign_in_to_app_callback(journey, user, logto_session=index > 0)
+        expect_app_refuses(journey, "invalid_token_response", description)
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to add tokens or a JARM response to its redirect")
+def test_s19_callback_carrying_tokens_or_a_jarm_response_is_refused(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+) -> None:
+    # The app runs the code flow: an id_token on the redirect (implicit/hybrid) or a JWT-secured response it
+    # never asked for is refused before any code exchange (oauth4webapi validateAuthResponse).
+    logto_controls.clear_log()
+    logto_controls.arm("callback.implicit_id_token")
+    sign_in_to_app_callback(journey, user, logto_session=False)
+    expect_app_refuses(
+        journey,
+        "invalid_response",
+        "The callback carries tokens (implicit or hybrid flow); this app uses the code flow.",
+    )
+
+    logto_controls.arm("callback.jarm_response")
+    sign_in_to_app_callback(journey, user, logto_session=True)
+    expect_app_refuses(
+        journey, "invalid_response", "The callback carries a JWT-secured (JARM) response, not asked for."
+    )
+    assert logto_token_statuses(logto_controls) == []
 
 
 # ---- sign-out ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""F1-F9: sign-ins that fail, each at the party that shows the user why, and leave nothing half done."""
+"""F1-F10: sign-ins that fail, each at the party that shows the user why, and leave nothing half done."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from e2e.fixtures.controls import OktaControls
+from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.provisioning import OKTA_APP_LABEL
 from e2e.fixtures.settings import Secret
@@ -22,11 +22,16 @@ from e2e.pages.logto import (
     CONNECTOR_INVALID_CONFIG,
     CONNECTOR_WRONG_PARAMETERS,
     INVALID_CREDENTIALS,
+    REQUEST_TIMEOUT,
+    LogtoSsoCallbackPage,
     LogtoSsoEmailPage,
 )
 from e2e.pages.okta import (
+    ACCOUNT_LOCKED,
+    LOCKED_USER_MESSAGES,
     PASSWORD_INCORRECT,
     UNABLE_TO_SIGN_IN,
+    UNKNOWN_USER_MESSAGES,
     USER_NOT_ASSIGNED,
     OktaErrorPage,
     OktaPasswordPage,
@@ -138,47 +143,124 @@ def test_f4_user_not_assigned_to_okta_app_gets_widget_error_then_logto_toast(
     assert_nothing_half_done(journey, stack, user.email)
 
 
-@pytest.mark.embedded_only("okta", reason="needs the Okta emulator's down and token_error faults")
-def test_f5_okta_down_or_failing_token_exchange_gets_logto_toast(
-    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls
-) -> None:
-    # Okta down: Logto cannot fetch Okta's discovery to build the authorization request.
-    sign_in = journey.open_logto_sign_in()
-    okta_controls.set_faults(down=True)
-    sign_in.sign_in_with_enterprise_sso(user.email)
-    sign_in.expect_toast(CONNECTOR_INVALID_CONFIG)
-    sign_in.expect_loaded()
-    okta_controls.set_faults(down=False)
+@contextmanager
+def embedded_logto_controls(stack: Stack) -> Iterator[LogtoControls | None]:
+    """The Logto emulator's controls, or None on a real Logto (whose waits then simply take real time)."""
+    if "logto" not in stack.embedded:
+        yield None
+        return
+    controls = LogtoControls(stack.logto_endpoint)
+    try:
+        yield controls
+    finally:
+        controls.reset_clock()
+        controls.close()
 
-    # Okta up again, but its token endpoint fails the code exchange after the user signed in there.
-    journey.open_logto_sign_in()
-    journey.continue_to_okta(user.email)
-    okta_controls.set_faults(
-        token_error={"status": 500, "error": "server_error", "error_description": "The server encountered an error."}
-    )
-    journey.sign_in_at_okta(user)
-    journey.logto_sign_in.expect_toast(CONNECTOR_AUTHORIZATION_FAILED)
-    journey.logto_sign_in.expect_loaded()
-    token_requests = [e for e in okta_controls.log() if e["path"] == "/oauth2/v1/token"]
-    assert token_requests and token_requests[-1]["status"] == 500
+
+DISCOVERY = "/.well-known/openid-configuration"
+
+
+@pytest.mark.embedded_only("okta", reason="needs the Okta emulator's down, hang_paths and token_error faults")
+def test_f5_okta_down_slow_or_failing_gets_logto_toast(
+    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls, page: Page
+) -> None:
+    """What a user sees on a real Logto 1.37 (measured there; the rules are in emulators/logto/README.md).
+
+    Logto calls Okta with got's defaults: no timeout, and GETs (discovery, userinfo) retried twice, after
+    Retry-After or ~1 s then ~2 s; the token POST is never retried. The sign-in page gives up on any request
+    after 10 s (ky). That 10 s runs on the page's clock (Playwright's, installed before the first page loads, so
+    it works on a real Logto too); the embedded Logto's waits run on its own clock, which the test moves.
+    """
+    page.clock.install()
+    with embedded_logto_controls(stack) as logto:
+        # 1. Okta down, 503 with Retry-After: 30. Logto waits 30 s before each retry; the page stops at 10 s.
+        okta_controls.clear_log()
+        mark = logto.last_timer_id() if logto is not None else 0
+        sign_in = journey.open_logto_sign_in()
+        okta_controls.set_faults(down={"status": 503, "retry_after": 30})
+        with page.expect_request(lambda r: r.url.endswith("/authorization-uri")):
+            sign_in.sign_in_with_enterprise_sso(user.email)
+        page.clock.fast_forward(10_000)
+        sign_in.expect_toast(REQUEST_TIMEOUT)
+        sign_in.expect_loaded()  # still the sign-in page: a timeout does not navigate
+        if logto is not None:  # the embedded Logto's retries, on its clock: 30 s, then 30 s more
+            assert logto.advance_clock_when_waiting(30, "got retry 1", mark)["seconds"] == 30
+            assert logto.advance_clock_when_waiting(30, "got retry 2", mark)["seconds"] == 30
+            assert [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)] == [503, 503, 503]
+            logto.reset_clock()  # its waits are over: back to real time for the tokens it issues next
+
+        # 2. Okta down, 503 without Retry-After: retries after ~1 s and ~2 s, then Logto's own error (~4.5 s).
+        okta_controls.set_faults(down={"status": 503})
+        okta_controls.clear_log()
+        mark = logto.last_timer_id() if logto is not None else 0
+        journey.open_logto_sign_in()
+        sign_in.sign_in_with_enterprise_sso(user.email)
+        if logto is not None:
+            assert 1 <= logto.advance_clock_when_waiting(1.1, "got retry 1", mark)["seconds"] <= 1.1
+            assert 2 <= logto.advance_clock_when_waiting(2.1, "got retry 2", mark)["seconds"] <= 2.1
+            logto.reset_clock()
+        sign_in.expect_toast(CONNECTOR_INVALID_CONFIG)
+        sign_in.expect_loaded()
+        statuses = [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)]
+        # a real Logto may still be retrying step 1 in the background (its 30 s waits run in real time)
+        assert statuses == [503, 503, 503] if logto is not None else set(statuses) == {503}
+        okta_controls.set_faults(down=False)
+
+        # 3. Okta's token endpoint hangs after the user signed in there: Logto waits without limit, the page gives
+        # up after 10 s on its callback page, which stays empty with the toast (a timeout is not an answer, so
+        # there is no return to the sign-in page).
+        journey.open_logto_sign_in()
+        journey.continue_to_okta(user.email)
+        okta_controls.set_faults(hang_paths=["/oauth2/v1/token"])
+        with page.expect_request(lambda r: r.url.endswith("/verify")):
+            journey.sign_in_at_okta(user)
+        callback = LogtoSsoCallbackPage(page, stack.logto_endpoint, journey.logto_sign_in.timeout_ms)
+        callback.expect_loaded()
+        page.clock.fast_forward(10_000)
+        callback.expect_toast(REQUEST_TIMEOUT)
+        callback.expect_loaded()
+        okta_controls.set_faults(hang_paths=[])  # Okta answers at last; nobody is waiting for it any more
+
+        # 4. Okta's token endpoint fails (Okta's session answers the authorization at once): one POST, never
+        # retried, Logto's toast, back on the sign-in page.
+        okta_controls.set_faults(
+            token_error={
+                "status": 500,
+                "error": "server_error",
+                "error_description": "The server encountered an error.",
+            }
+        )
+        okta_controls.clear_log()
+        journey.open_logto_sign_in()
+        sign_in.sign_in_with_enterprise_sso(user.email)
+        sign_in.expect_toast(CONNECTOR_AUTHORIZATION_FAILED)
+        sign_in.expect_loaded()
+        assert [e["status"] for e in okta_controls.await_requests("/oauth2/v1/token", 1)] == [500]
     assert_nothing_half_done(journey, stack, user.email)
 
 
 @pytest.mark.embedded_only("okta", reason="needs the Okta emulator's email_unverified fault")
+@pytest.mark.parametrize("trust_unverified_email", [False, True], ids=["trust-off", "trust-on"])
 def test_f6_unverified_okta_email_is_neither_trusted_nor_linked_to_the_logto_account_with_it(
-    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls
+    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls, trust_unverified_email: bool
 ) -> None:
-    assert stack.logto_admin is not None
+    """Okta says `email_verified: false`: Logto drops the email, whatever the connector's trustUnverifiedEmail says.
+
+    trustUnverifiedEmail trusts only an *absent* email_verified (`email_verified ?? trustUnverifiedEmail`,
+    OidcConnector/index.ts; logto-io/logto#7808, PR #8125); an explicit false is never trusted.
+    """
+    assert stack.logto_admin is not None and stack.journey is not None
     # Someone already has a Logto account with this email: an unverified IdP email must not take it over.
     existing = stack.logto_admin.create_user(primary_email=user.email, name="Existing Owner")
     okta_controls.set_faults(email_unverified=True)
+    connector_id = stack.journey.connector_id
+    trusted_before = stack.logto_admin.set_trust_unverified_email(connector_id, trust_unverified_email)
     created_id: str | None = None
     try:
         session = journey.sign_in_with_enterprise_sso(user)
         created_id = session["user"]["sub"]
 
-        # Logto drops an email that Okta does not mark verified (trustUnverifiedEmail is off): the person gets
-        # a new account without an email, not the existing one.
+        # The person gets a new account without an email, not the existing one.
         assert session["user"]["email"] is None
         assert created_id != existing["id"]
         owner = stack.logto_admin.get_user(existing["id"], include_sso_identities=True)
@@ -187,8 +269,10 @@ def test_f6_unverified_okta_email_is_neither_trusted_nor_linked_to_the_logto_acc
         assert new_user["primaryEmail"] is None
         [identity] = new_user["ssoIdentities"]
         assert identity["issuer"] == stack.okta_issuer
+        assert "email" not in identity["detail"]
         assert [u["id"] for u in stack.logto_admin.find_users_by_email(user.email)] == [existing["id"]]
     finally:
+        stack.logto_admin.set_trust_unverified_email(connector_id, trusted_before)
         if created_id is not None and created_id != existing["id"]:
             stack.logto_admin.delete_user(created_id)
 
@@ -223,11 +307,14 @@ def test_f7_unregistered_redirect_uri_at_okta_shows_okta_error_page(
 
 
 @pytest.mark.embedded_only("okta", reason="seeds a locked-out Okta user through the emulator's controls")
-def test_f8_locked_okta_user_is_told_only_unable_to_sign_in(
-    journey: SsoJourney, stack: Stack, okta_controls: OktaControls
+@pytest.mark.parametrize("show_lockout_failures", [False, True], ids=["lockout-hidden", "lockout-shown"])
+def test_f8_locked_okta_user_is_told_only_what_the_org_allows(
+    journey: SsoJourney, stack: Stack, okta_controls: OktaControls, show_lockout_failures: bool
 ) -> None:
-    del okta_controls  # only for its embedded-only check
     assert stack.okta_admin is not None and stack.journey is not None and stack.journey.okta_app_id
+    # The org's password policy decides (okta.md §1.4): by default Okta hides lockouts ("Unable to sign in", as
+    # for a wrong password); with "Show lock out failures" it says the account is locked.
+    okta_controls.settings(show_lockout_failures=show_lockout_failures)
     domain = stack.user.email.rsplit("@", 1)[1]
     email = f"locked.{secrets.token_hex(4)}@{domain}"
     password = Secret(f"Pw-{secrets.token_urlsafe(12)}!3")
@@ -244,13 +331,42 @@ def test_f8_locked_okta_user_is_told_only_unable_to_sign_in(
         journey.open_logto_sign_in()
         identify = journey.continue_to_okta(email)
 
-        # Okta hides lockouts by default: the right password gets the same "Unable to sign in" as a wrong one.
-        shown_on = identify.sign_in_expecting_error(email, password)
-        shown_on.expect_error(UNABLE_TO_SIGN_IN)
+        # The right password, and still refused; the page objects accept either wording, the org decides which.
+        shown = identify.sign_in_expecting_error(email, password).expect_error_among(LOCKED_USER_MESSAGES)
+        assert shown == (ACCOUNT_LOCKED if show_lockout_failures else UNABLE_TO_SIGN_IN)
         assert journey.page.url.startswith(stack.okta_issuer)
         assert_nothing_half_done(journey, stack, email)
     finally:
         stack.okta_admin.delete_user(user_id)
+
+
+def test_f10_unknown_okta_user_is_refused_as_the_org_says(
+    journey: SsoJourney, stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    """A person with an email of the SSO domain whom Okta does not know. What Okta says depends on the org's User
+    Enumeration Prevention (okta.md §1.4); the page objects accept every documented variant. On the embedded
+    Okta each variant is shown in turn; on a real org, whichever it is configured for."""
+    domain = stack.user.email.rsplit("@", 1)[1]
+    variants = ["error", "message", "challenge"] if "okta" in stack.embedded else [None]
+    okta_controls = request.getfixturevalue("okta_controls") if "okta" in stack.embedded else None
+    for behaviour in variants:
+        if okta_controls is not None:
+            okta_controls.settings(unknown_user_behaviour=behaviour)
+        email = f"nobody.{secrets.token_hex(4)}@{domain}"
+        journey.open_logto_sign_in()
+        identify = journey.continue_to_okta(email)
+        one_page = identify.is_one_page_layout()
+
+        shown_on = identify.sign_in_expecting_error(email, f"Wrong-{secrets.token_hex(6)}!1")
+        shown = shown_on.expect_error_among(UNKNOWN_USER_MESSAGES)
+        if behaviour == "message":
+            assert shown == f"There is no account with the Username {email}."
+        elif behaviour is not None:
+            assert shown in (UNABLE_TO_SIGN_IN, PASSWORD_INCORRECT)
+            # with User Enumeration Prevention the identifier-first page asks for the password all the same
+            assert isinstance(shown_on, OktaPasswordPage) == (behaviour == "challenge" and not one_page)
+        assert journey.page.url.startswith(stack.okta_issuer)
+        assert_nothing_half_done(journey, stack, email)
 
 
 @pytest.mark.embedded_only("okta", reason="needs the Okta emulator's rate limit setting and clock")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Response
+from playwright.sync_api import Page, Response, expect
 
 from e2e.fixtures.controls import OktaControls
 from e2e.fixtures.identities import IdentityFactory
@@ -191,21 +191,39 @@ def test_j8_email_domain_is_matched_without_regard_to_case(journey: SsoJourney, 
     assert session["user"]["email"] == user.email  # as Okta asserts it, not as typed
 
 
-@pytest.mark.embedded_only("okta", reason="switches the embedded Okta's widget generation and layout")
+# Widget elements that real orgs' settings add (self-service registration and unlock, Okta Verify with FastPass,
+# an Email authenticator): the journey's page objects must sign in with them on the page.
+ORG_ELEMENTS = {"self_service_registration": True, "self_service_unlock": True, "okta_verify_fastpass": True,
+                "email_authenticator": True}  # fmt: skip
+
+
+@pytest.mark.embedded_only("okta", reason="switches the embedded Okta's widget generation, layout and org elements")
 @pytest.mark.parametrize(
-    ("generation", "layout"),
-    [("gen2", "one-page"), ("gen3", "identifier-first"), ("gen3", "one-page")],
-    ids=["gen2-one-page", "gen3-identifier-first", "gen3-one-page"],
-)
+    ("generation", "layout", "org_elements"),
+    [
+        ("gen2", "one-page", False),
+        ("gen3", "identifier-first", False),
+        ("gen3", "one-page", False),
+        ("gen2", "identifier-first", True),
+        ("gen2", "one-page", True),
+        ("gen3", "identifier-first", True),
+        ("gen3", "one-page", True),
+    ],
+    ids=["gen2-one-page", "gen3-identifier-first", "gen3-one-page", "gen2-identifier-first-org-elements",
+         "gen2-one-page-org-elements", "gen3-identifier-first-org-elements", "gen3-one-page-org-elements"],
+)  # fmt: skip
 def test_j9_the_same_page_objects_sign_in_on_every_okta_widget_variant(
-    journey: SsoJourney, user: SsoUser, okta_controls: OktaControls, generation: str, layout: str
+    journey: SsoJourney, user: SsoUser, okta_controls: OktaControls, generation: str, layout: str, org_elements: bool
 ) -> None:
-    okta_controls.settings(widget_generation=generation, layout=layout)
+    okta_controls.settings(widget_generation=generation, layout=layout, **(ORG_ELEMENTS if org_elements else {}))
 
     journey.open_logto_sign_in()
     okta = journey.continue_to_okta(user.email)
     assert okta.widget.generation == generation
     assert okta.is_one_page_layout() == (layout == "one-page")
+    if org_elements:  # they are there, so the sign-in below proves the page objects are not confused by them
+        for element in (okta.widget.sign_up, okta.widget.unlock_account, okta.widget.fastpass):
+            expect(element).to_be_visible()
     journey.sign_in_at_okta(user)
 
     assert journey.expect_back_in_app_signed_in()["user"]["email"] == user.email

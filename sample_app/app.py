@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from sample_app.clock import Clock
 from sample_app.config import SampleAppConfig
 from sample_app.oidc import CallbackError, LogtoClient, PendingAuthorization
 from sample_app.sessions import Session, SessionStore
@@ -29,7 +30,8 @@ PASSTHROUGH_AUTH_PARAMS = ("prompt", "login_hint", "max_age", "ui_locales")
 def create_app(config: SampleAppConfig) -> Starlette:
     store = SessionStore(config.session_secret, config.session_max_age)
     http = httpx.AsyncClient(timeout=15.0)
-    logto = LogtoClient(config, http)
+    clock = Clock()
+    logto = LogtoClient(config, http, clock)
 
     def current(request: Request) -> Session | None:
         return store.load(request.cookies.get(config.session_cookie))
@@ -96,7 +98,7 @@ def create_app(config: SampleAppConfig) -> Starlette:
         if session is None:
             return refused
         form = await request.form()
-        pending = PendingAuthorization.new(safe_callback_url(str(form.get("callbackUrl", "/"))))
+        pending = PendingAuthorization.new(safe_callback_url(str(form.get("callbackUrl", "/"))), clock.now())
         extra = {k: request.query_params[k] for k in PASSTHROUGH_AUTH_PARAMS if k in request.query_params}
         try:
             url = await logto.authorization_url(pending, extra)
@@ -152,6 +154,23 @@ def create_app(config: SampleAppConfig) -> Starlette:
             }
         )
 
+    async def test_clock(request: Request) -> Response:
+        """GET: {"now", "offset"}; POST {"advance": s} or {"offset": s} moves the app's clock (test_controls only)."""
+        if not config.test_controls:
+            return JSONResponse({"error": "not_exposed"}, status_code=404)
+        if request.method == "POST":
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and _is_seconds(body.get("advance")):
+                clock.advance(float(body["advance"]))
+            elif isinstance(body, dict) and _is_seconds(body.get("offset")):
+                clock.set_offset(float(body["offset"]))
+            else:
+                return JSONResponse({"error": "expected advance or offset (seconds)"}, status_code=400)
+        return JSONResponse({"now": clock.now(), "offset": clock.offset})
+
     async def signout_page(request: Request) -> Response:
         return render(request, "signout.html", {})
 
@@ -199,11 +218,17 @@ def create_app(config: SampleAppConfig) -> Starlette:
             Route("/api/auth/signout", signout, methods=["POST"]),
             Route("/api/auth/error", error_page),
             Route("/api/test/id-token", id_token_claims),
+            Route("/api/test/clock", test_clock, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )
     app.state.sessions = store
+    app.state.clock = clock
     return app
+
+
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _error(error: str, description: str) -> dict[str, str]:

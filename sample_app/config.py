@@ -18,6 +18,9 @@ class SampleAppConfig:
     session_max_age: int = 30 * 24 * 3600
     # Exposes the verified ID token's header and claims (never the token itself) for the suite's assertions.
     expose_id_token_claims: bool = True
+    # Exposes /api/test/clock, which moves the app's clock (the 15-minute life of a pending sign-in, ID token
+    # exp/nbf), so time-based checks are tested without waiting.
+    test_controls: bool = True
 
     @property
     def issuer(self) -> str:

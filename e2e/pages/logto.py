@@ -28,6 +28,8 @@ CONNECTOR_INVALID_CONFIG = "The connector's config is invalid."
 # Errors of Logto's SAML assertion consumer service, which the browser shows as Logto's JSON error body.
 SESSION_NOT_FOUND = "Session not found. Please go back and sign in again."
 CONNECTOR_VALIDATION_SESSION_NOT_FOUND = "The connector session for token validation is not found."
+# ky's TimeoutError after 10 s without an answer (phrases-experience error.timeout; use-error-handler.ts).
+REQUEST_TIMEOUT = "Request timeout. Please try again later."
 
 
 class _LogtoPage(PageObject):
@@ -189,6 +191,21 @@ class LogtoApiErrorPage(_LogtoPage):
         body = self.error()
         assert (body.get("code"), body.get("message")) == (code, message), body
         return body
+
+
+class LogtoSsoCallbackPage(_LogtoPage):
+    """/callback/social/<connectorId>: where the IdP's redirect lands (Logto rewrites /callback/<id> to it) while
+    the page verifies the answer. On a timeout or an unknown error it stays here, empty, with a toast; any other
+    error sends the browser back to /sign-in (SocialSignInWebCallback/use-single-sign-on-listener.ts)."""
+
+    name = "Logto SSO callback page"
+    path = "/callback/social/"
+
+    def _url_pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.escape(self.endpoint + self.path) + r"[^/?#]+(\?.*)?$")
+
+    def _wait_until_loaded(self) -> None:
+        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
 
 
 def is_logto_url(url: str, endpoint: str) -> bool:

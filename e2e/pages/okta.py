@@ -24,6 +24,15 @@ PASSWORD_INCORRECT = "Password is incorrect"
 USER_NOT_ASSIGNED = "User is not assigned to this application."
 TOTP_WRONG_CODE = "Your code doesn't match our records. Please try again."
 TOTP_REUSED_CODE = "Each code can only be used once. Please wait for a new code and try again."
+ACCOUNT_LOCKED = "Your account is locked. Please contact your administrator."  # errors.E0000119
+NO_ACCOUNT = re.compile(r"There is no account with the Username \S+\.")  # idx.unknown.user, the server's text
+
+# Where an org setting decides what a person is told, every documented variant (okta.md §1.4):
+# - an unknown username: "Unable to sign in", or "There is no account with the Username …", or, with User
+#   Enumeration Prevention on an identifier-first page, the password page and then its refusal;
+# - a locked user: "Unable to sign in", or with "Show lock out failures" the lockout itself.
+UNKNOWN_USER_MESSAGES = (UNABLE_TO_SIGN_IN, NO_ACCOUNT, PASSWORD_INCORRECT)
+LOCKED_USER_MESSAGES = (UNABLE_TO_SIGN_IN, ACCOUNT_LOCKED)
 
 
 IGNORED_CLICKS_TOLERATED = 3
@@ -50,6 +59,12 @@ class OktaWidget:
         self.back_to_sign_in = page.locator('[data-se="cancel"]')
         # Gen3 also marks the Username input with data-se="identifier": take the read-only display only.
         self.signed_in_user = page.locator('form [data-se="identifier"]:not(input)')
+        # Elements that org settings add (the journey never uses them; they must not confuse the locators above):
+        # self-service registration, self-service unlock, a second authenticator, Okta Verify with FastPass.
+        self.sign_up = page.locator('#okta-sign-in [data-se="enroll"]')
+        self.unlock_account = page.locator('#okta-sign-in [data-se="unlock"]')
+        self.switch_authenticator = page.locator('#okta-sign-in [data-se="switchAuthenticator"]')
+        self.fastpass = page.locator("#okta-sign-in").get_by_text("Sign in with Okta FastPass")
 
     def send(self, timeout_ms: float = 10_000) -> None:
         """Click submit and see the widget send its IDX request.
@@ -89,6 +104,13 @@ class _OktaWidgetPage(PageObject):
 
     def expect_error(self, text: str) -> None:
         expect(self.widget.form_error.filter(has_text=text).first).to_be_visible(timeout=self.timeout_ms)
+
+    def expect_error_among(self, variants: tuple[str | re.Pattern[str], ...]) -> str:
+        """Wait for a widget error that is one of `variants` (texts or patterns); return the text shown."""
+        alternatives = "|".join(v.pattern if isinstance(v, re.Pattern) else re.escape(v) for v in variants)
+        shown = self.widget.form_error.filter(has_text=re.compile(alternatives))
+        expect(shown.first).to_be_visible(timeout=self.timeout_ms)
+        return " ".join(shown.first.inner_text().split())
 
     def expect_field_error(self, text: str) -> None:
         expect(self.widget.field_error.filter(has_text=text).first).to_be_visible(timeout=self.timeout_ms)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import time
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qsl
@@ -56,10 +57,23 @@ class RequestLog:
     def __init__(self, maxlen: int = 500) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
+        self._added = threading.Condition(self._lock)
 
     def add(self, entry: dict[str, Any]) -> None:
-        with self._lock:
+        with self._added:
             self._entries.append(entry)
+            self._added.notify_all()
+
+    def wait_for(self, path: str, count: int, timeout: float) -> bool:
+        """Block (a worker thread, not the event loop) until `count` requests to `path` are logged."""
+        deadline = time.monotonic() + timeout
+        with self._added:
+            while sum(1 for e in self._entries if e["path"] == path) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._added.wait(left)
+        return True
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -20,7 +20,9 @@ class LogtoEmulatorConfig:
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
     session_ttl_seconds: int = 14 * 24 * 3600
     interaction_ttl_seconds: int = 3600
-    upstream_timeout_seconds: float = 10.0
+    # Logto's got calls set no timeout (OidcConnector/utils.ts), so a hanging IdP is waited for until it closes the
+    # connection; a number here bounds each attempt (an emulator convenience, not Logto's behaviour).
+    upstream_timeout_seconds: float | None = None
     upstream_iat_tolerance_seconds: int = 600
     cookie_secret: str = ""  # random when empty
     # Captured: a Traditional (confidential) app's refresh token is NOT rotated; public clients' are.

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,8 +20,8 @@ KNOWN_FAULTS = (
     *ID_TOKEN_FAULTS,
     *CALLBACK_FAULTS,
     *TOKEN_FAULTS,
-    "upstream.unreachable",  # discovery of the upstream IdP fails (connector.invalid_config)
-    "upstream.token_unreachable",  # the code exchange with the upstream IdP fails (connector.authorization_failed)
+    "upstream.unreachable",  # each use refuses one discovery request attempt (ECONNREFUSED; got retries it twice)
+    "upstream.token_unreachable",  # each use refuses one token request (ECONNREFUSED; a POST is never retried)
 )
 
 
@@ -52,6 +53,7 @@ class Controls:
         self.store.reset()
         self.log.clear()
         self.store.clock.set_offset(0)
+        self.store.clock.forget()
         if self.store.config.seed_file is not None:
             self.store.load_seed_file(self.store.config.seed_file)
         return JSONResponse({"reset": True})
@@ -100,22 +102,59 @@ class Controls:
         self.log.clear()
         return Response(status_code=204)
 
+    def _clock_state(self) -> dict[str, Any]:
+        clock = self.store.clock
+        return {
+            "now": clock.now(),
+            "offset": clock.offset,
+            "timers": clock.timers(),
+            "last_timer_id": clock.last_timer_id,
+        }
+
     async def get_clock(self, request: Request) -> Response:
-        return JSONResponse({"now": self.store.clock.now(), "offset": self.store.clock.offset})
+        """{"now", "offset", "timers": [{"label", "seconds", "due_in"}]}: the waits in progress (got's retry
+        delays, jose's JWKS timeout), each with its full length and what is left of it."""
+        return JSONResponse(self._clock_state())
 
     async def set_clock(self, request: Request) -> Response:
-        """Body: {"advance": seconds} or {"offset": seconds}."""
+        """Body: {"advance": seconds} or {"offset": seconds}; with "await_timers": n, first wait until n waits have
+        begun (in progress or over: those whose label contains "await_label", if given, numbered above
+        "await_after", a "last_timer_id" read before; up to "await_seconds", default 10 s of real time; 409 if
+        they never begin), so a test cuts a retry delay short when the emulator is in it, and a short one that ran
+        out meanwhile does not fail the test."""
         try:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
             return JSONResponse({"error": "invalid_json"}, status_code=400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "expected advance or offset"}, status_code=400)
+        clock = self.store.clock
+        wanted = body.get("await_timers")
+        awaited = None
+        if wanted is not None:
+            limit = body.get("await_seconds", 10)
+            label = body.get("await_label", "")
+            after = body.get("await_after", 0)
+            valid = all(isinstance(v, int) and not isinstance(v, bool) for v in (wanted, after)) and wanted >= 1
+            if not valid or not isinstance(limit, int | float) or not isinstance(label, str):
+                return JSONResponse(
+                    {"error": "await_timers must be a positive integer, await_after an integer, await_seconds a "
+                              "number, await_label a string"},
+                    status_code=400,
+                )  # fmt: skip
+            awaited = await run_in_threadpool(clock.wait_for_timers, wanted, float(limit), label, after)
+            if awaited is None:
+                return JSONResponse({"error": "no_timers", **self._clock_state()}, status_code=409)
         if isinstance(body.get("advance"), int | float):
-            self.store.clock.advance(body["advance"])
+            clock.advance(body["advance"])
         elif isinstance(body.get("offset"), int | float):
-            self.store.clock.set_offset(body["offset"])
+            clock.set_offset(body["offset"])
         else:
             return JSONResponse({"error": "expected advance or offset"}, status_code=400)
-        return JSONResponse({"now": self.store.clock.now(), "offset": self.store.clock.offset})
+        state = self._clock_state()
+        if awaited is not None:
+            state["awaited"] = awaited  # the waits found, as they were before the clock moved
+        return JSONResponse(state)
 
     async def state(self, request: Request) -> Response:
         """A summary for debugging failed tests (no secrets)."""

@@ -336,6 +336,9 @@ class ExperienceApi:
         return Response(status_code=204)
 
     def _identify_sso(self, interaction: Interaction, record: Verification) -> Response:
+        """identifyUserByVerificationRecord / createUser for an EnterpriseSso record (experience/classes/helpers.ts,
+        enterprise-sso-verification.ts, 1.37.1): the SSO identity first, else the user whose primary email equals
+        the IdP's email (case-insensitive), else 404 and the page registers a new user."""
         info = record.user_info or {}
         connector = self.store.connectors.get(record.connector_id or "")
         if connector is None:
@@ -346,17 +349,15 @@ class ExperienceApi:
         )
         now = self.store.now_ms()
         if interaction.event == "SignIn":
+            if not self.store.sign_in_exp.get("singleSignOnEnabled"):
+                raise LogtoError(422, "user.sign_in_method_not_enabled", "This sign-in method is not enabled.")
             if identity is not None and identity["userId"] in self.store.users:
                 user = self.store.users[identity["userId"]]
                 if user.get("isSuspended"):
                     raise LogtoError(401, "user.suspended", "This account is suspended.")
-                identity["detail"] = info["detail"]
+                identity["detail"] = info
                 identity["updatedAt"] = now
-                if connector.get("syncProfile"):
-                    for src, dst in (("name", "name"), ("avatar", "avatar")):
-                        if info.get(src) is not None:
-                            user[dst] = info[src]
-                    user["updatedAt"] = now
+                self._sync_profile(user, connector, info)
                 self._identified(interaction, user, record)
                 return Response(status_code=204)
             email = info.get("email")
@@ -365,6 +366,7 @@ class ExperienceApi:
                 if user.get("isSuspended"):
                     raise LogtoError(401, "user.suspended", "This account is suspended.")
                 self._add_identity(user, connector, info, issuer)
+                self._sync_profile(user, connector, info)
                 self._identified(interaction, user, record)
                 return Response(status_code=204)
             raise LogtoError(
@@ -373,11 +375,14 @@ class ExperienceApi:
         if interaction.event == "Register":
             if identity is not None:
                 raise LogtoError(
-                    422, "user.identity_already_in_use", "The social account has been associated with an existing user."
+                    422,
+                    "user.identity_already_in_use",
+                    "The social account has been associated with an existing account.",
                 )
             email = info.get("email")
             if email and self.store.find_user_by_email(email):
                 raise LogtoError(422, "user.email_already_in_use", "This email is associated with an existing account.")
+            # toSyncedProfile(isNewUser = true): email, name and avatar whatever syncProfile says
             user = self.store.new_user(
                 primary_email=email, name=info.get("name"), avatar=info.get("avatar"),
                 application_id=interaction.client_id,
@@ -386,6 +391,18 @@ class ExperienceApi:
             self._identified(interaction, user, record)
             return JSONResponse("Created", status_code=201)
         raise LogtoError(400, "session.verification_failed", "The verification was not successful.")
+
+    def _sync_profile(self, user: dict[str, Any], connector: dict[str, Any], info: dict[str, Any]) -> None:
+        """toSyncedProfile(): for an existing user only name and avatar, only with syncProfile, only when truthy."""
+        if not connector.get("syncProfile"):
+            return
+        changed = False
+        for key in ("name", "avatar"):
+            if info.get(key):
+                user[key] = info[key]
+                changed = True
+        if changed:
+            user["updatedAt"] = self.store.now_ms()
 
     def _add_identity(self, user: dict[str, Any], connector: dict[str, Any], info: dict[str, Any], issuer: str) -> None:
         now = self.store.now_ms()
@@ -396,7 +413,7 @@ class ExperienceApi:
                 "userId": user["id"],
                 "issuer": issuer,
                 "identityId": info["id"],
-                "detail": info["detail"],
+                "detail": info,
                 "createdAt": now,
                 "updatedAt": now,
                 "ssoConnectorId": connector["id"],

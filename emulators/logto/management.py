@@ -91,6 +91,7 @@ class ManagementApi:
             Route("/api/users/{user_id}", g(self.get_user), methods=["GET"]),
             Route("/api/users/{user_id}", g(self.patch_user), methods=["PATCH"]),
             Route("/api/users/{user_id}", g(self.delete_user), methods=["DELETE"]),
+            Route("/api/users/{user_id}/is-suspended", g(self.patch_user_suspended), methods=["PATCH"]),
             Route("/api/users/{user_id}/sso-identities/{connector_id}", g(self.get_user_sso_identity), methods=["GET"]),
             Route("/api/{rest:path}", self.not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ]
@@ -466,8 +467,14 @@ class ManagementApi:
         if "config" in body and is_saml_provider(connector["providerName"]):
             new_config = await self._check_saml_config(body["config"])  # replaced whole, as Logto does
         elif "config" in body:
-            new_config = {**connector["config"], **body["config"]}
-            provider_config = await self._check_config(connector["providerName"], new_config)
+            # Logto parses the given config alone with the provider's full guard (so a partial config is a 400),
+            # defaults included (trustUnverifiedEmail: false), then merges it into the stored jsonb
+            # (sso-connector/index.ts PATCH → parseConnectorConfig; updateById in jsonb merge mode).
+            given = dict(body["config"])
+            provider_config = await self._check_config(connector["providerName"], given)
+            if connector["providerName"] in OIDC_PROVIDERS:
+                given.setdefault("trustUnverifiedEmail", False)
+            new_config = {**connector["config"], **given}
         if new_config is not None:
             connector["config"] = new_config
             self.store.provider_configs.pop(connector["id"], None)
@@ -633,6 +640,17 @@ class ManagementApi:
             avatar=body.get("avatar"),
             password=body.get("password"),
         )
+        return JSONResponse(user)
+
+    async def patch_user_suspended(self, request: Request) -> Response:
+        """PATCH /api/users/:userId/is-suspended {"isSuspended": bool} (admin-user/basics.ts)."""
+        user = self._user(request.path_params["user_id"])
+        body = await json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("isSuspended"), bool):
+            got = js_type(body.get("isSuspended")) if isinstance(body, dict) and "isSuspended" in body else "undefined"
+            raise zod_error([wrong_type(["isSuspended"], "boolean", got)])
+        user["isSuspended"] = body["isSuspended"]
+        user["updatedAt"] = self.store.now_ms()
         return JSONResponse(user)
 
     async def patch_user(self, request: Request) -> Response:

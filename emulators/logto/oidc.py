@@ -52,10 +52,36 @@ ID_TOKEN_FAULTS = (
     "id_token.alg_none",
     "id_token.hs256_confusion",
     "id_token.iat_future",
+    "id_token.nbf_future",
     "id_token.unknown_kid",
+    # a required claim left out (OIDC Core 2 / oauth4webapi: aud, exp, iat, iss, sub; nonce when one was sent)
+    "id_token.drop_iss",
+    "id_token.drop_aud",
+    "id_token.drop_sub",
+    "id_token.drop_exp",
+    "id_token.drop_iat",
+    "id_token.drop_nonce",
+    # several audiences: without azp, or with an azp naming another client (OIDC Core 3.1.3.7 items 4-5)
+    "id_token.extra_audience",
+    "id_token.wrong_azp",
 )
-CALLBACK_FAULTS = ("callback.wrong_state", "callback.drop_state", "callback.wrong_iss", "callback.drop_iss")
-TOKEN_FAULTS = ("token.server_error", "token.invalid_grant")
+CALLBACK_FAULTS = (
+    "callback.wrong_state",
+    "callback.drop_state",
+    "callback.wrong_iss",
+    "callback.drop_iss",
+    "callback.implicit_id_token",  # an id_token parameter on the code flow's redirect (implicit/hybrid shape)
+    "callback.jarm_response",  # a JARM `response` parameter (the app asked for no JWT-secured response)
+)
+TOKEN_FAULTS = (
+    "token.server_error",
+    "token.invalid_grant",
+    # the code exchange's answer, bent (oauth4webapi processGenericAccessTokenResponse's checks)
+    "token.drop_access_token",
+    "token.drop_token_type",
+    "token.unknown_token_type",
+    "token.drop_id_token",
+)
 
 
 def discovery_document(issuer: str) -> dict[str, Any]:
@@ -533,6 +559,10 @@ class OidcProvider:
             iss = "https://attacker.example/oidc"
         if not self.store.take_fault("callback.drop_iss"):
             pairs.append(("iss", iss))
+        if self.store.take_fault("callback.implicit_id_token"):
+            pairs.append(("id_token", self.keys.sign({"iss": self.issuer, "sub": session.account_id or ""})))
+        if self.store.take_fault("callback.jarm_response"):
+            pairs.append(("response", self.keys.sign({"iss": self.issuer, "code": code})))
         mode = params.get("response_mode") or "query"
         response = self._deliver(params["redirect_uri"], mode, pairs)
         self.cookies.set(response, "_session", session.id, max_age=self.config.session_ttl_seconds)
@@ -686,6 +716,15 @@ class OidcProvider:
             data["refresh_token"] = refresh_token
         data["scope"] = " ".join(scopes)
         data["token_type"] = "Bearer"
+        return self._apply_token_faults(data)
+
+    def _apply_token_faults(self, data: dict[str, Any]) -> dict[str, Any]:
+        take = self.store.take_fault
+        for member in ("access_token", "token_type", "id_token"):
+            if take(f"token.drop_{member}"):
+                data.pop(member, None)
+        if take("token.unknown_token_type"):
+            data["token_type"] = "MAC"
         return data
 
     def _revoke_grant(self, grant_id: str | None) -> None:
@@ -771,6 +810,16 @@ class OidcProvider:
         if take("id_token.iat_future"):
             claims["iat"] += 3600
             claims["exp"] += 3600
+        if take("id_token.nbf_future"):
+            claims["nbf"] = claims["iat"] + 3600
+        for claim in ("iss", "aud", "sub", "exp", "iat", "nonce"):
+            if take(f"id_token.drop_{claim}"):
+                claims.pop(claim, None)
+        if take("id_token.extra_audience"):
+            claims["aud"] = [claims["aud"], "someone-else"]
+        if take("id_token.wrong_azp"):
+            claims["aud"] = [claims["aud"], "someone-else"]
+            claims["azp"] = "someone-else"
         if take("id_token.wrong_audience"):
             claims["aud"] = "someone-else"
         if take("id_token.wrong_issuer"):

@@ -40,6 +40,11 @@ class Runtime:
     factor_lockout_attempts: int
     factor_lockout_window_seconds: int
     totp_valid_window: int
+    show_lockout_failures: bool
+    self_service_registration: bool
+    self_service_unlock: bool
+    okta_verify_fastpass: bool
+    email_authenticator: bool
 
     @classmethod
     def from_config(cls, config: OktaEmulatorConfig) -> Runtime:
@@ -60,8 +65,10 @@ class Org:
         self.idx = idx.IdxViews(self)
         self.password_authenticator_id = okta_id("aut")
         self.totp_authenticator_id = okta_id("aut")
+        self.email_authenticator_id = okta_id("aut")
         self._cookie = URLSafeSerializer(secrets.token_urlsafe(32), salt="okta-idx-session")
         self._secure = config.issuer.startswith("https://")
+        self._release: asyncio.Event | None = None
         if config.seed_file:
             seed.load_file(self.state, config.seed_file)
 
@@ -70,6 +77,7 @@ class Org:
 
     def reset(self) -> None:
         self.state.reset()
+        self.release_held()
         self.log.clear()
         self.clock.set_offset(0)
         self.runtime = Runtime.from_config(self.config)
@@ -80,6 +88,33 @@ class Org:
         from emulators.okta.state import Faults
 
         self.state.faults = Faults()
+        self.release_held()
+
+    async def held(self) -> None:
+        """Wait until the requests held by the hang_paths fault are let go (the fault cleared or changed)."""
+        if self._release is None:
+            self._release = asyncio.Event()
+        await self._release.wait()
+
+    def release_held(self) -> None:
+        if self._release is not None:
+            self._release.set()
+            self._release = None
+
+    def down_response(self, path: str) -> Response | None:
+        """The outage answer for this path, if Okta is down for it (the `down` fault)."""
+        down = self.state.faults.down
+        if not down:
+            return None
+        spec = down if isinstance(down, dict) else {}
+        paths = spec.get("paths")
+        if paths is not None and path not in paths:
+            return None
+        status = int(spec.get("status", 503))
+        retry_after = spec.get("retry_after") if spec else 30  # `true`: 503 with Retry-After: 30
+        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        reason = "Too Many Requests" if status == 429 else "Service Unavailable"
+        return Response(reason, status_code=status, media_type="text/plain", headers=headers)
 
     def password_enrollment_id(self, user: User) -> str:
         return "lae" + user.id[3:]
@@ -149,7 +184,7 @@ class Org:
 
 
 class FaultMiddleware:
-    """Okta down (503) or slow, for every path outside /_emulator/."""
+    """Okta down, hanging or slow, for paths outside /_emulator/."""
 
     def __init__(self, app: ASGIApp, org: Org) -> None:
         self.app = app
@@ -160,10 +195,10 @@ class FaultMiddleware:
             faults = self.org.state.faults
             if faults.slow_seconds > 0:
                 await asyncio.sleep(faults.slow_seconds)
-            if faults.down:
-                response = Response(
-                    "Service Unavailable", status_code=503, media_type="text/plain", headers={"Retry-After": "30"}
-                )
+            if scope["path"] in faults.hang_paths:
+                await self.org.held()
+            response = self.org.down_response(scope["path"])
+            if response is not None:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

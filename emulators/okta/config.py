@@ -11,6 +11,7 @@ WIDGET_PACKAGE_DIR = Path(__file__).parent / "widget"
 DEFAULT_WIDGET_DIR = WIDGET_PACKAGE_DIR / "node_modules" / "@okta" / "okta-signin-widget" / "dist"
 GENERATIONS = ("gen2", "gen3")
 LAYOUTS = ("identifier-first", "one-page")
+UNKNOWN_USER_BEHAVIOURS = ("error", "message", "challenge")
 
 
 class WidgetNotInstalledError(RuntimeError):
@@ -32,7 +33,21 @@ class OktaEmulatorConfig:
     factor_lockout_attempts: int = 5  # failed MFA attempts per rolling window
     factor_lockout_window_seconds: int = 300
     totp_valid_window: int = 1  # 30-s steps accepted either side of now
-    unknown_user_behaviour: str = "error"  # "error" ("Unable to sign in") | "message" ("There is no account…")
+    # What an unknown username gets; the org's User Enumeration Prevention decides (okta.md §1.4, README):
+    # "error" ("Unable to sign in"), "message" ("There is no account with the Username …"), or "challenge" (the
+    # username is accepted and a password challenge follows, refused whatever is typed; one page: "error").
+    unknown_user_behaviour: str = "error"
+    # Password policy "Show lock out failures": a locked user is told so (E0000119) instead of "Unable to sign in".
+    show_lockout_failures: bool = False
+    # Widget elements that org settings add (remediations as in the widget's own mocks, okta-signin-widget
+    # playground/mocks/data/idp/idx): "Sign up" (self-service registration: select-enroll-profile), "Unlock
+    # account?" (self-service unlock: unlock-account), "Sign in with Okta FastPass" (Okta Verify with FastPass:
+    # launch-authenticator), and an Email authenticator besides the password, which makes the challenge pages
+    # offer "Verify with something else" (select-authenticator-authenticate with more than one option).
+    self_service_registration: bool = False
+    self_service_unlock: bool = False
+    okta_verify_fastpass: bool = False
+    email_authenticator: bool = False
     email_verified: bool = True  # userinfo's email_verified for API-created users
     missing_state_behaviour: str = "redirect"  # "redirect" (error=invalid_request) | "error_page" (HTML 400)
     # Logto leaves client_id out of its token request body "because Okta rejects it alongside Basic auth"
@@ -45,8 +60,8 @@ class OktaEmulatorConfig:
             raise ValueError(f"widget_generation must be one of {GENERATIONS}, not {self.widget_generation!r}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, not {self.layout!r}")
-        if self.unknown_user_behaviour not in ("error", "message"):
-            raise ValueError("unknown_user_behaviour must be 'error' or 'message'")
+        if self.unknown_user_behaviour not in UNKNOWN_USER_BEHAVIOURS:
+            raise ValueError(f"unknown_user_behaviour must be one of {UNKNOWN_USER_BEHAVIOURS}")
         if self.missing_state_behaviour not in ("error_page", "redirect"):
             raise ValueError("missing_state_behaviour must be 'error_page' or 'redirect'")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulators.okta import saml, seed
-from emulators.okta.config import GENERATIONS, LAYOUTS
+from emulators.okta.config import GENERATIONS, LAYOUTS, UNKNOWN_USER_BEHAVIOURS
 
 if TYPE_CHECKING:
     from emulators.okta.app import Org
@@ -33,9 +34,21 @@ async def health(request: Request) -> Response:
 
 
 async def get_log(request: Request) -> Response:
+    """?path= filters; with ?await_count=n (and path) it first waits until n such requests were answered (up to
+    ?await_seconds=, default 10; 409 after that), so a test waits on an event rather than polling."""
     org: Org = request.app.state.org
-    entries = org.log.entries()
     path = request.query_params.get("path")
+    wanted = request.query_params.get("await_count")
+    if wanted is not None:
+        try:
+            count, limit = int(wanted), float(request.query_params.get("await_seconds", "10"))
+        except ValueError:
+            return JSONResponse({"error": "await_count must be an integer, await_seconds a number"}, status_code=400)
+        if not path:
+            return JSONResponse({"error": "await_count needs path"}, status_code=400)
+        if not await run_in_threadpool(org.log.wait_for, path, count, limit):
+            return JSONResponse({"error": f"fewer than {count} requests to {path}"}, status_code=409)
+    entries = org.log.entries()
     if path:
         entries = [e for e in entries if e["path"] == path]
     return JSONResponse(entries)
@@ -65,7 +78,8 @@ async def load_seed(request: Request) -> Response:
 
 
 FAULT_TYPES = {
-    "down": bool,
+    "down": (bool, dict),
+    "hang_paths": list,
     "slow_seconds": (int, float),
     "token_error": (dict, type(None)),
     "email_unverified": bool,
@@ -92,19 +106,46 @@ async def faults(request: Request) -> Response:
         for key, value in data.items():
             if not isinstance(value, FAULT_TYPES[key]) or (key == "slow_seconds" and isinstance(value, bool)):
                 return JSONResponse({"error": f"bad value for {key}"}, status_code=400)
+            problem = _fault_problem(key, value)
+            if problem:
+                return JSONResponse({"error": problem}, status_code=400)
         if saml.fault_error(data.get("saml_response")):
             return JSONResponse({"error": saml.fault_error(data.get("saml_response"))}, status_code=400)
         for key, value in data.items():
             setattr(current, key, value)
+        if "hang_paths" in data:
+            org.release_held()  # requests held under the previous list go on
     return JSONResponse(current.as_dict())
+
+
+def _fault_problem(key: str, value: Any) -> str | None:
+    if key == "down" and isinstance(value, dict):
+        unknown = set(value) - {"status", "retry_after", "paths"}
+        status, retry_after = value.get("status", 503), value.get("retry_after")
+        if unknown:
+            return f"down: unknown keys {sorted(unknown)}; known: paths, retry_after, status"
+        if not isinstance(status, int) or isinstance(status, bool) or not (status == 429 or 500 <= status <= 599):
+            return "down.status must be 429 or a 5xx status"
+        if retry_after is not None and (
+            not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 0
+        ):
+            return "down.retry_after must be a number of seconds or null"
+        paths = value.get("paths")
+        if paths is not None and not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
+            return "down.paths must be a list of paths"
+    if key == "hang_paths" and not all(isinstance(p, str) and p.startswith("/") for p in value):
+        return "hang_paths must be a list of paths starting with /"
+    return None
 
 
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "widget_generation": GENERATIONS,
     "layout": LAYOUTS,
-    "unknown_user_behaviour": ("error", "message"),
+    "unknown_user_behaviour": UNKNOWN_USER_BEHAVIOURS,
     "missing_state_behaviour": ("redirect", "error_page"),
 }
+BOOLEAN_SETTINGS = ("email_verified", "reject_client_id_with_basic", "show_lockout_failures",
+                    "self_service_registration", "self_service_unlock", "okta_verify_fastpass", "email_authenticator")  # fmt: skip
 POSITIVE_INTS = ("password_lockout_attempts", "factor_lockout_attempts", "factor_lockout_window_seconds")
 
 
@@ -118,7 +159,7 @@ def _setting_error(key: str, value: Any) -> str | None:
         return None if is_int and value >= 1 else f"{key} must be a positive integer"
     if key == "totp_valid_window":
         return None if is_int and 0 <= value <= 10 else f"{key} must be an integer from 0 to 10"
-    if key in ("email_verified", "reject_client_id_with_basic"):
+    if key in BOOLEAN_SETTINGS:
         return None if isinstance(value, bool) else f"{key} must be true or false"
     return f"unknown setting {key}"
 

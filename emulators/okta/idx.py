@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulators.okta import totp
-from emulators.okta.state import Transaction, User, iso
+from emulators.okta.state import Transaction, User, iso, okta_id
 
 if TYPE_CHECKING:
     from emulators.okta.app import Org
@@ -24,6 +24,7 @@ ION = "application/ion+json; okta-version=1.0.0"
 ACCEPTS = "application/json; okta-version=1.0.0"
 PASSWORD = "okta_password"
 GOOGLE_OTP = "google_otp"
+EMAIL = "okta_email"
 
 
 def msg(message: str, key: str, cls: str = "ERROR") -> dict[str, Any]:
@@ -47,6 +48,15 @@ SESSION_EXPIRED = msg(
     "You have been logged out due to inactivity. Refresh or return to the sign in screen.", "idx.session.expired"
 )
 BLANK = msg("This field cannot be left blank", "model.validation.field.blank")
+ACCOUNT_LOCKED = msg("Your account is locked. Please contact your administrator.", "errors.E0000119")
+# Answers to the links org settings add, from the widget's own mocks (error-enroll-regisration-unavailable.json,
+# error-400-unlock-account.json): the registration and unlock flows themselves are not emulated.
+REGISTRATION_UNAVAILABLE = msg("Registration is currently unavailable.", "idx.error.registration.unavailable")
+UNLOCK_NOT_ALLOWED = msg(
+    "Self Service Unlock is not allowed at this time. Please contact support for assistance.",
+    "oie.selfservice.user.unlock.not.allowed",
+)
+EMAIL_NOT_EMULATED = msg("Verification by email is not emulated by this Okta emulator.", "emulator.email.not.emulated")
 RESET_NOT_ALLOWED = msg(
     "Reset password is not allowed at this time. Please contact support for assistance.",
     "oie.selfservice.reset.password.not.allowed",
@@ -151,9 +161,29 @@ class IdxViews:
                 }
             )
         fields.append({"name": "rememberMe", "type": "boolean", "label": "Remember this device"})
-        body = self._envelope(txn, [self._form(txn, "identify", "/idp/idx/identify", fields)], messages)
+        remediations = [self._form(txn, "identify", "/idp/idx/identify", fields)]
+        settings = self.org.runtime
+        # in the order of the widget's mocks (src/v3/src/mocks/response/idp/idx/identify/error-invalid-username.json)
+        if settings.okta_verify_fastpass:
+            launch = self._form(txn, "launch-authenticator", "/idp/idx/authenticators/okta-verify/launch", [],
+                                ["authenticatorChallenge"])  # fmt: skip
+            remediations.append(launch)
+        if settings.self_service_registration:
+            remediations.append(self._form(txn, "select-enroll-profile", "/idp/idx/enroll", []))
+        if settings.self_service_unlock:
+            remediations.append(self._form(txn, "unlock-account", "/idp/idx/unlock-account", []))
+        body = self._envelope(txn, remediations, messages)
         if one_page:
             body["currentAuthenticator"] = {"type": "object", "value": self._password_authenticator(txn)}
+        if settings.okta_verify_fastpass:
+            body["authenticatorChallenge"] = {
+                "type": "object",
+                "value": {
+                    "challengeMethod": "CUSTOM_URI",
+                    "href": f"com-okta-authenticator:/deviceChallenge?challengeRequest={txn.state_handle[-12:]}",
+                    "downloadHref": "https://apps.apple.com/us/app/okta-verify/id490179405",
+                },
+            }
         return self._tail(txn, body)
 
     def _enrollments(self, user: User) -> list[dict[str, Any]]:
@@ -161,6 +191,15 @@ class IdxViews:
         factor = user.active_totp()
         if factor is not None:
             items.append(self._otp_enrollment(factor.id))
+        if self.org.runtime.email_authenticator:
+            items.append({
+                "type": "email",
+                "key": EMAIL,
+                "id": "eae" + user.id[3:],
+                "authenticatorId": self.org.email_authenticator_id,
+                "displayName": "Email",
+                "methods": [{"type": "email"}],
+            })  # fmt: skip
         return items
 
     def _password_authenticator_enrollment(self, user: User) -> dict[str, Any]:
@@ -260,7 +299,7 @@ class IdxViews:
         return self._tail(txn, body)
 
     def current(self, txn: Transaction) -> dict[str, Any]:
-        user = self.org.state.users.get(txn.user_id or "")
+        user = self.org.state.users.get(txn.user_id or "") or txn.decoy
         if txn.step == "success" and user is not None:
             return self.success(txn, user)
         if txn.step == "challenge" and user is not None:
@@ -343,11 +382,18 @@ async def identify(request: Request) -> Response:
     with state.lock:
         user = state.user_by_login(identifier)
         if user is None or user.status not in ("ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY"):
-            if org.runtime.unknown_user_behaviour == "message":
+            behaviour = org.runtime.unknown_user_behaviour
+            if behaviour == "message":
                 unknown = msg(f"There is no account with the Username {identifier}.", "idx.unknown.user", "WARNING")
                 return ion(views.identify(txn, messages=[unknown]))
             if one_page:
                 return ion(views.identify(txn, messages=[AUTH_FAILED]), 401)
+            if behaviour == "challenge":  # User Enumeration Prevention: a challenge nobody can pass
+                txn.decoy = User(id=okta_id("00u"), login=identifier, email=identifier, first_name="", last_name="",
+                                 password=None)  # fmt: skip
+                txn.step = "challenge"
+                txn.current = PASSWORD
+                return ion(views.challenge(txn, txn.decoy))
             return ion(views.identify(txn, messages=[AUTH_FAILED]))
         app = state.apps.get(txn.client_id)
         if not one_page:
@@ -359,12 +405,19 @@ async def identify(request: Request) -> Response:
             return ion(views.challenge(txn, user))
         # one page: the password comes with the username
         if user.status == "LOCKED_OUT" or not _check_password(org, user, passcode or ""):
-            return ion(views.identify(txn, messages=[AUTH_FAILED]), 401)
+            return ion(views.identify(txn, messages=[_refusal(org, user)]), 401)
         if app is None or user.id not in app.assigned:
             return ion(views.identify(txn, messages=[NOT_ASSIGNED]), 400)
         txn.user_id = user.id
         txn.verified = [PASSWORD]
         return _advance(org, txn, user)
+
+
+def _refusal(org: Org, user: User) -> dict[str, Any]:
+    """A failed password: "Unable to sign in", or, for a locked user with "Show lock out failures", the lockout."""
+    if user.status == "LOCKED_OUT" and org.runtime.show_lockout_failures:
+        return ACCOUNT_LOCKED
+    return AUTH_FAILED
 
 
 def _check_password(org: Org, user: User, passcode: str) -> bool:
@@ -400,7 +453,7 @@ async def challenge_answer(request: Request) -> Response:
     txn = _txn(org, data) if data is not None else None
     if txn is None or data is None:
         return expired()
-    user = org.state.users.get(txn.user_id or "")
+    user = org.state.users.get(txn.user_id or "") or txn.decoy
     if txn.step != "challenge" or user is None:
         return ion(views.current(txn), 400)
     passcode = _passcode(data)
@@ -410,10 +463,10 @@ async def challenge_answer(request: Request) -> Response:
     with org.state.lock:
         if txn.current == PASSWORD:
             if user.status == "LOCKED_OUT":
-                return ion(views.challenge(txn, user, messages=[AUTH_FAILED]), 401)
+                return ion(views.challenge(txn, user, messages=[_refusal(org, user)]), 401)
             if not _check_password(org, user, passcode):
                 if user.status == "LOCKED_OUT":
-                    return ion(views.challenge(txn, user, messages=[AUTH_FAILED]), 401)
+                    return ion(views.challenge(txn, user, messages=[_refusal(org, user)]), 401)
                 return ion(views.challenge(txn, user, messages=[INCORRECT_PASSWORD]), 403)
             txn.verified.append(PASSWORD)
             return _advance(org, txn, user)
@@ -442,10 +495,12 @@ async def challenge(request: Request) -> Response:
     txn = _txn(org, data) if data is not None else None
     if txn is None or data is None:
         return expired()
-    user = org.state.users.get(txn.user_id or "")
+    user = org.state.users.get(txn.user_id or "") or txn.decoy
     if txn.step != "challenge" or user is None:
         return ion(org.idx.current(txn), 400)
     wanted = data.get("authenticator") if isinstance(data.get("authenticator"), dict) else {}
+    if org.runtime.email_authenticator and str(wanted.get("id")) == org.email_authenticator_id:
+        return ion(org.idx.challenge(txn, user, messages=[EMAIL_NOT_EMULATED]), 400)
     by_id = {org.password_authenticator_id: PASSWORD, org.totp_authenticator_id: GOOGLE_OTP}
     key = by_id.get(str(wanted.get("id")))
     if key is None or key in txn.verified or (key == GOOGLE_OTP and user.active_totp() is None):
@@ -462,6 +517,7 @@ async def cancel(request: Request) -> Response:
         return expired()
     txn.step = "identify"
     txn.user_id = None
+    txn.decoy = None
     txn.current = None
     txn.verified = []
     return ion(org.idx.identify(txn))
@@ -478,8 +534,31 @@ async def recover(request: Request) -> Response:
     return ion(body, 403)
 
 
+async def enroll(request: Request) -> Response:
+    """ "Sign up" (select-enroll-profile): registration is not emulated; Okta's own answer when it is unavailable."""
+    return await _link_refused(request, "self_service_registration", REGISTRATION_UNAVAILABLE)
+
+
+async def unlock_account(request: Request) -> Response:
+    """ "Unlock account?": Okta's answer when self-service unlock is not allowed (the flow is not emulated)."""
+    return await _link_refused(request, "self_service_unlock", UNLOCK_NOT_ALLOWED)
+
+
+async def _link_refused(request: Request, setting: str, message: dict[str, Any]) -> Response:
+    org: Org = request.app.state.org
+    data = await _body(request)
+    txn = _txn(org, data) if data is not None else None
+    if txn is None:
+        return expired()
+    if not getattr(org.runtime, setting):
+        return ion(org.idx.current(txn), 400)  # the remediation was never offered
+    return ion(org.idx.identify(txn, messages=[message]), 400)
+
+
 def routes() -> list[Route]:
     return [
+        Route("/idp/idx/enroll", enroll, methods=["POST"]),
+        Route("/idp/idx/unlock-account", unlock_account, methods=["POST"]),
         Route("/idp/idx/introspect", introspect, methods=["POST"]),
         Route("/idp/idx/identify", identify, methods=["POST"]),
         Route("/idp/idx/challenge/answer", challenge_answer, methods=["POST"]),

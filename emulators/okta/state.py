@@ -137,6 +137,8 @@ class Transaction:
     remember_me: bool = False
     consumed: bool = False
     saml: Any = None  # emulators.okta.saml.AuthnRequestInfo when a SAML app's SSO URL started the sign-in
+    # User Enumeration Prevention: an unknown username gets a password challenge for this stand-in, never stored
+    decoy: User | None = None
 
 
 @dataclass
@@ -174,7 +176,11 @@ class Token:
 
 @dataclass
 class Faults:
-    down: bool = False
+    # Okta unavailable on non-control paths: False; True (503 with Retry-After: 30); or {"status": 429 or 5xx
+    # (503), "retry_after": seconds (no header if absent or null), "paths": [...] (every path if absent)}.
+    down: bool | dict[str, Any] = False
+    # Requests to these paths are held, unanswered, until the fault is cleared (then answered normally).
+    hang_paths: list[str] = field(default_factory=list)
     slow_seconds: float = 0.0
     token_error: dict[str, Any] | None = None  # {"status": 500, "error": "server_error", "error_description": ...}
     email_unverified: bool = False
@@ -184,6 +190,7 @@ class Faults:
     def as_dict(self) -> dict[str, Any]:
         return {
             "down": self.down,
+            "hang_paths": list(self.hang_paths),
             "slow_seconds": self.slow_seconds,
             "token_error": self.token_error,
             "email_unverified": self.email_unverified,

@@ -40,7 +40,7 @@ class LogtoHandle:
         return self.config.issuer
 
     def http(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.endpoint, timeout=10, verify=False, **kwargs)
+        return httpx.Client(base_url=self.endpoint, **{"timeout": 10, "verify": False, **kwargs})
 
     def admin(self) -> LogtoManagementClient:
         return LogtoManagementClient(self.endpoint, M2M_APP_ID, M2M_APP_SECRET)

@@ -51,6 +51,11 @@ def test_settings_switch_generation_and_layout(okta: OktaServer, http: httpx.Cli
         "factor_lockout_attempts": 5,
         "factor_lockout_window_seconds": 300,
         "totp_valid_window": 1,
+        "show_lockout_failures": False,
+        "self_service_registration": False,
+        "self_service_unlock": False,
+        "okta_verify_fastpass": False,
+        "email_authenticator": False,
     }
     assert http.post("/_emulator/settings", json={"widget_generation": "gen3", "layout": "one-page"}).status_code == 200
     page = http.get(
@@ -73,6 +78,8 @@ def test_settings_switch_generation_and_layout(okta: OktaServer, http: httpx.Cli
         {"password_lockout_attempts": 0},
         {"unknown_user_behaviour": "x"},
         {"totp_valid_window": True},
+        {"okta_verify_fastpass": 1},
+        {"unknown_user_behaviour": "silence"},
     ):
         assert http.post("/_emulator/settings", json=bad).status_code == 400
     assert http.post("/_emulator/settings", content=b"[").status_code == 400

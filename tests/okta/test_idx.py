@@ -130,6 +130,74 @@ def test_unknown_user_message_variant(http: httpx.Client, driver: IdxDriver) -> 
     assert response.json()["messages"]["value"][0]["class"] == "WARNING"
 
 
+def test_unknown_user_under_user_enumeration_prevention_gets_a_challenge_nobody_passes(
+    http: httpx.Client, driver: IdxDriver
+) -> None:
+    http.post("/_emulator/settings", json={"unknown_user_behaviour": "challenge"}).raise_for_status()
+    driver.start(driver.authorize_url)
+    accepted = driver.identify("nobody@acme.test")
+    assert accepted.status_code == 200
+    assert remediation_names(accepted.json()) == ["challenge-authenticator", "select-authenticator-authenticate"]
+    assert accepted.json()["user"]["value"]["identifier"] == "nobody@acme.test"
+    refused = driver.answer("anything-at-all")
+    assert refused.status_code == 403
+    assert messages(refused.json()) == [("incorrectPassword", "Password is incorrect")]
+    # one page: the password comes with the username, and the answer is the generic one
+    layout(http, "one-page")
+    driver.start(driver.authorize_url)
+    one_page = driver.identify("nobody@acme.test", "anything-at-all")
+    assert one_page.status_code == 401 and messages(one_page.json()) == [("errors.E0000004", "Authentication failed")]
+
+
+def test_show_lockout_failures_tells_a_locked_user(http: httpx.Client, admin, driver: IdxDriver,
+                                                   provisioned: Provisioned) -> None:  # fmt: skip
+    http.post("/_emulator/settings", json={"password_lockout_attempts": 1}).raise_for_status()
+    driver.start(driver.authorize_url)
+    driver.identify(provisioned.login)
+    assert driver.answer("Wrong-Passw0rd").status_code == 401  # locked by this attempt: hidden by default
+    http.post("/_emulator/settings", json={"show_lockout_failures": True}).raise_for_status()
+    again = driver.answer(provisioned.password)
+    assert again.status_code == 401
+    assert messages(again.json()) == [("errors.E0000119", "Your account is locked. Please contact your administrator.")]
+
+
+@pytest.mark.parametrize("one_page", [False, True])
+def test_org_settings_add_their_remediations_to_the_identify_page(
+    http: httpx.Client, driver: IdxDriver, one_page: bool
+) -> None:
+    if one_page:
+        layout(http, "one-page")
+    assert remediation_names(driver.start(driver.authorize_url).json()) == ["identify"]
+    settings = {"okta_verify_fastpass": True, "self_service_registration": True, "self_service_unlock": True}
+    http.post("/_emulator/settings", json=settings).raise_for_status()
+    body = driver.start(driver.authorize_url).json()
+    # the order of the widget's own mock (identify/error-invalid-username.json)
+    assert remediation_names(body) == ["identify", "launch-authenticator", "select-enroll-profile", "unlock-account"]
+    assert body["authenticatorChallenge"]["value"]["challengeMethod"] == "CUSTOM_URI"
+    launch = body["remediation"]["value"][1]
+    assert launch["relatesTo"] == ["authenticatorChallenge"]
+    signup = driver.post("/idp/idx/enroll", {})
+    assert signup.status_code == 400
+    assert messages(signup.json()) == [("idx.error.registration.unavailable", "Registration is currently unavailable.")]
+    unlock = driver.post("/idp/idx/unlock-account", {})
+    assert unlock.status_code == 400 and messages(unlock.json())[0][0] == "oie.selfservice.user.unlock.not.allowed"
+
+
+def test_an_email_authenticator_makes_a_second_option(http: httpx.Client, driver: IdxDriver,
+                                                      provisioned: Provisioned) -> None:  # fmt: skip
+    driver.start(driver.authorize_url)
+    options = lambda body: [o["label"] for o in body["remediation"]["value"][1]["value"][0]["options"]]  # noqa: E731
+    assert options(driver.identify(provisioned.login).json()) == ["Password"]
+    http.post("/_emulator/settings", json={"email_authenticator": True}).raise_for_status()
+    driver.start(driver.authorize_url)
+    challenge = driver.identify(provisioned.login).json()
+    assert options(challenge) == ["Password", "Email"]
+    email_id = challenge["remediation"]["value"][1]["value"][0]["options"][1]["value"]["form"]["value"][0]["value"]
+    chosen = driver.post("/idp/idx/challenge", {"authenticator": {"id": email_id, "methodType": "email"}})
+    assert chosen.status_code == 400 and messages(chosen.json())[0][0] == "emulator.email.not.emulated"
+    assert driver.answer(provisioned.password).status_code == 200  # the password still works
+
+
 def test_user_not_assigned(admin, driver: IdxDriver, provisioned: Provisioned) -> None:
     admin.unassign_user_from_app(provisioned.client_id, provisioned.user["id"])
     driver.start(driver.authorize_url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import httpx
@@ -564,3 +565,30 @@ def test_client_id_in_the_body_beside_basic_is_rejected_unless_configured(
         assert exchange(http, provisioned, code, client_id=provisioned.client_id).status_code == 200
     finally:
         http.post("/_emulator/settings", json={"reject_client_id_with_basic": True}).raise_for_status()
+
+
+def test_down_fault_variants_and_hang(http: httpx.Client, okta: OktaServer) -> None:
+    discovery = "/.well-known/openid-configuration"
+    http.post("/_emulator/faults", json={"down": {"status": 502}})
+    answer = http.get(discovery)
+    assert answer.status_code == 502 and "retry-after" not in answer.headers
+    http.post("/_emulator/faults", json={"down": {"status": 429, "retry_after": 7, "paths": ["/oauth2/v1/token"]}})
+    assert http.get(discovery).status_code == 200
+    limited = http.post("/oauth2/v1/token", data={})
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "7"
+    http.post("/_emulator/faults", json={"down": True})
+    assert http.get(discovery).headers["retry-after"] == "30"
+    for bad in ({"status": 404}, {"status": 503, "retry_after": -1}, {"paths": "/x"}, {"bogus": 1}):
+        assert http.post("/_emulator/faults", json={"down": bad}).status_code == 400, bad
+    assert http.post("/_emulator/faults", json={"hang_paths": ["no-slash"]}).status_code == 400
+    http.delete("/_emulator/faults")
+
+    # a held request is answered once the fault is cleared
+    http.post("/_emulator/faults", json={"hang_paths": [discovery]})
+    with ThreadPoolExecutor(1) as pool, httpx.Client(base_url=okta.base_url, timeout=30) as other:
+        held = pool.submit(other.get, discovery)
+        assert http.get("/_emulator/faults").json()["hang_paths"] == [discovery]
+        assert http.get("/oauth2/v1/keys").status_code == 200  # other paths go on
+        assert not held.done()
+        http.delete("/_emulator/faults")
+        assert held.result(timeout=10).status_code == 200

@@ -24,9 +24,12 @@ from e2e.fixtures.okta_admin import OktaManagementClient
 from e2e.fixtures.settings import Secret
 from e2e.fixtures.totp import OktaTotp
 from e2e.pages.okta import (
+    ACCOUNT_LOCKED,
+    LOCKED_USER_MESSAGES,
     PASSWORD_INCORRECT,
     TOTP_REUSED_CODE,
     UNABLE_TO_SIGN_IN,
+    UNKNOWN_USER_MESSAGES,
     USER_NOT_ASSIGNED,
     OktaIdentifyPage,
     OktaPasswordPage,
@@ -70,6 +73,16 @@ def org() -> Iterator[Org]:
     admin.close()
     okta.stop()
     callback.stop()
+
+
+@pytest.fixture
+def org_settings(org: Org) -> Iterator[OktaControls]:
+    """The org's settings, put back after the test (the org and its app live for the module)."""
+    controls = OktaControls(org.issuer)
+    before = controls.settings()
+    yield controls
+    controls.settings(**before)
+    controls.close()
 
 
 @dataclass
@@ -179,3 +192,75 @@ def test_totp_challenge_accepts_a_fresh_code_and_rejects_a_reused_one(page: Page
     finally:
         controls.reset_clock()
         controls.close()
+
+
+ORG_ELEMENTS = {"self_service_registration": True, "self_service_unlock": True, "okta_verify_fastpass": True,
+                "email_authenticator": True}  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=["-".join(v) for v in VARIANTS])
+def test_sign_in_with_every_org_element_on_the_widget(page: Page, org: Org, org_settings: OktaControls,
+                                                      variant: tuple[str, str]) -> None:  # fmt: skip
+    """ "Sign up", "Unlock account?", "Sign in with Okta FastPass" and "Verify with something else" shown, as
+    real orgs show them: the page objects sign in all the same."""
+    org_settings.settings(**ORG_ELEMENTS)
+    user = new_user(org)
+    state = open_authorize(page, org, variant)
+    identify = OktaIdentifyPage(page)
+    identify.expect_loaded()
+    widget = identify.widget
+    for element in (widget.sign_up, widget.unlock_account, widget.fastpass):
+        expect(element).to_be_visible()
+    if identify.is_one_page_layout():
+        identify.sign_in(user.login, user.password)
+    else:
+        identify.submit_username(user.login)
+        password_page = OktaPasswordPage(page)
+        password_page.expect_loaded()
+        expect(widget.switch_authenticator).to_be_visible()  # password + email: more than one authenticator
+        password_page.verify(user.password)
+    expect_code_at_redirect_uri(page, org, state)
+
+
+@pytest.mark.parametrize("behaviour", ["error", "message", "challenge"])
+@pytest.mark.parametrize("variant", VARIANTS, ids=["-".join(v) for v in VARIANTS])
+def test_an_unknown_user_is_refused_in_each_documented_variant(
+    page: Page, org: Org, org_settings: OktaControls, variant: tuple[str, str], behaviour: str
+) -> None:
+    """Whatever User Enumeration Prevention decides, the page objects recognise the refusal."""
+    org_settings.settings(unknown_user_behaviour=behaviour)
+    login = f"nobody.{secrets.token_hex(3)}@acme.test"
+    open_authorize(page, org, variant)
+    identify = OktaIdentifyPage(page)
+    identify.expect_loaded()
+    shown_on = identify.sign_in_expecting_error(login, "Whatever-Passw0rd!")
+    shown = shown_on.expect_error_among(UNKNOWN_USER_MESSAGES)
+    one_page = variant[1] == "one-page"
+    expected = {
+        "error": UNABLE_TO_SIGN_IN,
+        "message": f"There is no account with the Username {login}.",
+        "challenge": UNABLE_TO_SIGN_IN if one_page else PASSWORD_INCORRECT,
+    }[behaviour]
+    assert shown == expected
+    assert isinstance(shown_on, OktaPasswordPage) == (behaviour == "challenge" and not one_page)
+
+
+@pytest.mark.parametrize("show", [False, True], ids=["hidden", "shown"])
+@pytest.mark.parametrize("variant", [("gen2", "identifier-first"), ("gen3", "one-page")], ids=["gen2-if", "gen3-op"])
+def test_a_locked_user_is_refused_in_each_documented_variant(
+    page: Page, org: Org, org_settings: OktaControls, variant: tuple[str, str], show: bool
+) -> None:
+    """By default Okta hides a lockout ("Unable to sign in"); "Show lock out failures" says so."""
+    org_settings.settings(show_lockout_failures=show)
+    login, password = f"locked.{secrets.token_hex(3)}@acme.test", f"Pw-{secrets.token_urlsafe(10)}1!"
+    user_id = "00u" + secrets.token_hex(8)
+    seeded = httpx.post(f"{org.issuer}/_emulator/seed", json={"users": [{
+        "id": user_id, "login": login, "email": login, "firstName": "Lou", "lastName": "Locked",
+        "password": password, "status": "LOCKED_OUT"}]})  # fmt: skip
+    seeded.raise_for_status()
+    org.admin.assign_user_to_app(org.app["id"], user_id)
+    open_authorize(page, org, variant)
+    identify = OktaIdentifyPage(page)
+    identify.expect_loaded()
+    shown = identify.sign_in_expecting_error(login, password).expect_error_among(LOCKED_USER_MESSAGES)
+    assert shown == (ACCOUNT_LOCKED if show else UNABLE_TO_SIGN_IN)

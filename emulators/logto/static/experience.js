@@ -19,29 +19,84 @@
     passwordRequired: "Password is required",
     invalidEmail: "The email is invalid",
     unknown: "Unknown error.",
+    timeout: "Request timeout. Please try again later.",
+  };
+  // ky 1.2.3's defaults, which Logto's experience app keeps (packages/experience/src/apis/api.ts extends ky with
+  // hooks only): each attempt times out after 10 s (a TimeoutError, never retried); GET, PUT, HEAD, DELETE are
+  // retried twice on a network error or 408, 413, 429, 500, 502, 503, 504, after 0.3 s then 0.6 s, or after
+  // Retry-After on 413, 429, 503 (ky: core/Ky.js, utils/normalize.js, utils/timeout.js). POSTs are never retried.
+  var KY = {
+    timeoutMs: 10000,
+    limit: 2,
+    methods: ["GET", "PUT", "HEAD", "DELETE", "OPTIONS", "TRACE"],
+    statusCodes: [408, 413, 429, 500, 502, 503, 504],
+    afterStatusCodes: [413, 429, 503],
   };
   var EMAIL_LOOKS_COMPLETE = /^\S+@\S+\.\S+$/;
 
   // ---- helpers -------------------------------------------------------------------------------------
+  // The result of one API call: {ok, status, json}; status 0 with `timeout` (ky's TimeoutError) or `network`.
   function api(method, path, body) {
-    var init = { method: method, credentials: "same-origin", headers: {} };
-    if (body !== undefined) {
-      init.headers["content-type"] = "application/json";
-      init.body = JSON.stringify(body);
+    var retries = 0;
+    function attempt() {
+      var controller = new AbortController();
+      var init = { method: method, credentials: "same-origin", headers: {}, signal: controller.signal };
+      if (body !== undefined) {
+        init.headers["content-type"] = "application/json";
+        init.body = JSON.stringify(body);
+      }
+      return new Promise(function (resolve) {
+        var timedOut = false;
+        var timer = setTimeout(function () {
+          timedOut = true;
+          controller.abort();
+          resolve({ ok: false, status: 0, json: null, timeout: true });
+        }, KY.timeoutMs);
+        fetch(path, init).then(
+          function (response) {
+            clearTimeout(timer);
+            return response.text().then(function (text) {
+              var json = null;
+              try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+              resolve({ ok: response.ok, status: response.status, json: json,
+                        retryAfter: response.headers.get("Retry-After") });
+            });
+          },
+          function () {
+            clearTimeout(timer);
+            if (!timedOut) resolve({ ok: false, status: 0, json: null, network: true });
+          }
+        );
+      }).then(function (result) {
+        var delay = retryDelay(result);
+        if (delay === null) return result;
+        return new Promise(function (resume) { setTimeout(resume, delay); }).then(attempt);
+      });
     }
-    return fetch(path, init).then(
-      function (response) {
-        return response.text().then(function (text) {
-          var json = null;
-          try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
-          return { ok: response.ok, status: response.status, json: json };
-        });
-      },
-      function () { return { ok: false, status: 0, json: null }; }
-    );
+    function retryDelay(result) {
+      if (result.ok || result.timeout || KY.methods.indexOf(method) < 0) return null;
+      retries += 1;
+      if (retries > KY.limit) return null;
+      if (result.status > 0) {
+        if (KY.statusCodes.indexOf(result.status) < 0) return null;
+        if (result.retryAfter && KY.afterStatusCodes.indexOf(result.status) >= 0) {
+          var after = Number(result.retryAfter);
+          return isNaN(after) ? Date.parse(result.retryAfter) - Date.now() : after * 1000;
+        }
+        if (result.status === 413) return null;
+      }
+      return 0.3 * Math.pow(2, retries - 1) * 1000;
+    }
+    return attempt();
   }
   function messageOf(result) {
+    if (result.timeout) return TEXT.timeout;
     return (result.json && typeof result.json === "object" && result.json.message) || TEXT.unknown;
+  }
+  // ky throws HTTPError only for an answer; a timeout, a network failure or an answer that is not JSON reach
+  // Logto's error handler as something else, which only toasts (use-error-handler.ts): no page handler runs.
+  function isHandledError(result) {
+    return result.status > 0 && result.json !== null && typeof result.json === "object";
   }
   function codeOf(result) {
     return result.json && typeof result.json === "object" ? result.json.code : undefined;
@@ -438,6 +493,14 @@
     withApp.forEach(function (v, k) { if (k !== "state") connectorData[k] = v; });
     connectorData.redirectUri = origin + "/callback/" + connectorId;
     function fail(result) {
+      if (!isHandledError(result)) {
+        // A timeout or unknown error: Logto toasts and renders nothing, staying on the callback URL
+        // (SocialSignInWebCallback/SingleSignOn.tsx: loading false → null).
+        var app = document.getElementById("app");
+        app.textContent = "";
+        toast(messageOf(result));
+        return;
+      }
       toastAfterNavigation(messageOf(result));
       goSignIn();
     }
