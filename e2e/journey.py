@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Page, Request, Response
 
 from e2e.fixtures.stack import SsoUser, Stack
 from e2e.pages.app import AppHomePage
@@ -52,7 +52,9 @@ class SsoJourney:
         self.authorization_requests: list[dict[str, str]] = []
         self.end_session_requests = 0
         self.signed_out_at_logto: bool | None = None  # after sign_out(): whether the app ended Logto's session
+        self.app_callback_responses = 0  # answers of the app's callback (/api/auth/callback/logto) to the browser
         page.on("request", self._record_logto_request)
+        page.on("response", self._record_app_callback)
 
     def _record_logto_request(self, request: Request) -> None:
         if request.resource_type != "document":
@@ -65,6 +67,23 @@ class SsoJourney:
             self.authorization_requests.append(dict(parse_qsl(url.query)))
         elif url.path == f"{issuer.path}/session/end":
             self.end_session_requests += 1
+
+    def _is_app_callback(self, response: Response) -> bool:
+        return (
+            response.url.startswith(f"{self.stack.app_url}/api/auth/callback/")
+            and response.request.is_navigation_request()
+        )
+
+    def _record_app_callback(self, response: Response) -> None:
+        if self._is_app_callback(response):
+            self.app_callback_responses += 1
+
+    def wait_for_app_callback(self, since: int) -> None:
+        """Return once the app's callback has answered the browser more than `since` times (see
+        app_callback_responses); events are only delivered while Playwright is called, so none is missed."""
+        if self.app_callback_responses <= since:
+            with hop(self.page, "Logto → the app's callback"):
+                self.page.wait_for_event("response", predicate=self._is_app_callback)
 
     def open_logto_sign_in(self, auth_params: dict[str, str] | None = None) -> LogtoSignInPage:
         with hop(self.page, "app 'Sign In' → Logto sign-in page"):
