@@ -44,10 +44,14 @@ e2e: install
 	  if [ -n "$$app" ]; then $(MAKE) --no-print-directory "$$app"; fi
 	$(PY) -m pytest e2e $(PYTEST_ARGS)
 
-# The journey scenarios against both bundled Auth.js apps, as CI runs them on every push.
+# The journey scenarios against both bundled Auth.js apps, as CI runs them on every push: each app's results
+# (traces, screenshots of failures, JUnit) in test-results/<app>/; both run even when the first fails.
 e2e-authjs: install $(AUTHJS_APPS)
-	E2E_APP=authjs-v5 $(PY) -m pytest e2e -m journey $(PYTEST_ARGS)
-	E2E_APP=authjs-v4 $(PY) -m pytest e2e -m journey $(PYTEST_ARGS)
+	@status=0; for app in $(AUTHJS_APPS); do \
+	  echo "e2e-authjs: the journey scenarios against E2E_APP=$$app"; \
+	  E2E_APP=$$app $(PY) -m pytest e2e -m journey --output test-results/$$app \
+	    --junitxml=test-results/$$app/junit.xml $(PYTEST_ARGS) || status=1; \
+	done; exit $$status
 
 lint: python lint-workflows
 	$(PY) -m ruff check .

@@ -80,7 +80,9 @@ def expect_app_refuses(journey: SsoJourney, code: str, description: str | re.Pat
     app), they are these; an app that signs the user in instead fails saying what it lacks."""
     base = re.escape(journey.stack.app_url)
     # The app's answer to its callback: a refusal page, or (accepted) any other page of the app.
-    expect(journey.page).to_have_url(re.compile(f"^{base}(/(?!api/auth/callback/)[^#]*)?$"))
+    expect(journey.page).to_have_url(
+        re.compile(f"^{base}(/(?!api/auth/callback/)[^#]*)?$"), timeout=journey.logto_sign_in.timeout_ms
+    )
     journey.page.wait_for_load_state()
     if refusal_in_url(journey.page.url, journey.stack.app_url) is None and journey.app.session() is not None:
         pytest.fail(f"the app accepted the callback and signed the user in: it does not {lacks}", pytrace=False)
@@ -176,7 +178,7 @@ def authorize_in_browser(
             journey.logto_sign_in.expect_loaded()
             journey.continue_to_okta(user.email)
             journey.sign_in_at_okta(user)
-        expect(journey.page).to_have_title("captured")
+        expect(journey.page).to_have_title("captured", timeout=journey.logto_sign_in.timeout_ms)
     return captured
 
 
@@ -398,7 +400,10 @@ def test_s8_callback_url_to_another_site_does_not_redirect_there_after_sign_in(
         assert urlsplit(landing)[:2] == app_origin, f"callbackUrl {target!r}: the app sends the user to {landing}"
         # Where on its own site is the app's choice (Auth.js sends unsafe targets to its base URL, without the
         # trailing slash; browsers turn a backslash in a path into a slash): only the site is asserted.
-        expect(page).to_have_url(re.compile("^" + re.escape(stack.app_url) + r"(/(?!api/auth/callback/)[^#]*)?$"))
+        expect(page).to_have_url(
+            re.compile("^" + re.escape(stack.app_url) + r"(/(?!api/auth/callback/)[^#]*)?$"),
+            timeout=journey.logto_sign_in.timeout_ms,
+        )
         assert urlsplit(page.url)[:2] == app_origin, page.url
         assert journey.app.session() is not None
 

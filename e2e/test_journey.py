@@ -62,7 +62,8 @@ def test_j2_sign_out_ends_app_and_logto_sessions_while_okta_session_lives_on(
         page.goto(stack.app_url + "/protected")
         # Auth.js sends the user to its sign-in page with callbackUrl=/protected (absolute in v5's middleware).
         expect(page).to_have_url(
-            re.compile(re.escape(stack.app_url) + r"/api/auth/signin\?callbackUrl=[^&]*(%2F|/)protected(&|$)")
+            re.compile(re.escape(stack.app_url) + r"/api/auth/signin\?callbackUrl=[^&]*(%2F|/)protected(&|$)"),
+            timeout=journey.app.timeout_ms,
         )
     if not ended_at_logto:
         pytest.skip(
