@@ -38,6 +38,15 @@ def hop(page: Page, name: str) -> Iterator[None]:
         raise JourneyHopError(f"hop '{name}' failed: {reason}\n  the browser shows: {describe_page(page)}") from exc
 
 
+# Values that are handles (a report, an assertion's introspection, must never show them): kept only as present.
+HANDLE_PARAMETERS = ("state", "nonce", "code_challenge", "id_token_hint")
+
+
+def authorization_parameters(query: str) -> dict[str, str]:
+    """An authorization request's parameters, the values of state, nonce and the like replaced by "<present>"."""
+    return {k: "<present>" if k in HANDLE_PARAMETERS else v for k, v in parse_qsl(query, keep_blank_values=True)}
+
+
 class SsoJourney:
     def __init__(self, page: Page, stack: Stack, timeout_ms: float) -> None:
         self.page = page
@@ -47,8 +56,8 @@ class SsoJourney:
         self.okta_identify = OktaIdentifyPage(page, timeout_ms)
         self.okta_totp = OktaTotpPage(page, timeout_ms)
         # What the app asked Logto for, to tell what the app does (state, nonce, PKCE, prompt) without knowing which
-        # app runs: the parameters of every authorization request, and each visit to Logto's end-session endpoint.
-        # In memory only; never logged (state and nonce values are handles).
+        # app runs: the parameters of every authorization request (handles only as "<present>"), and each visit to
+        # Logto's end-session endpoint.
         self.authorization_requests: list[dict[str, str]] = []
         self.end_session_requests = 0
         self.signed_out_at_logto: bool | None = None  # after sign_out(): whether the app ended Logto's session
@@ -64,7 +73,7 @@ class SsoJourney:
         if (url.scheme, url.netloc) != (issuer.scheme, issuer.netloc):
             return
         if url.path == f"{issuer.path}/auth":
-            self.authorization_requests.append(dict(parse_qsl(url.query)))
+            self.authorization_requests.append(authorization_parameters(url.query))
         elif url.path == f"{issuer.path}/session/end":
             self.end_session_requests += 1
 
@@ -105,7 +114,7 @@ class SsoJourney:
             self.app.open(auth_params)
             with self.page.expect_request(is_authorization_request) as sent:
                 self.app.click_sign_in()
-        return dict(parse_qsl(urlsplit(sent.value.url).query))
+        return authorization_parameters(urlsplit(sent.value.url).query)
 
     def continue_to_okta(self, email: str) -> OktaIdentifyPage:
         with hop(self.page, "Logto: email domain → Single Sign-On → Okta"):
