@@ -97,13 +97,27 @@ def build_embedded_app(settings: Settings, config: pytest.Config) -> None:
     app = AUTHJS_APPS.get(settings.embedded_app) if settings.app_base_url is None else None
     if app is None:
         return
+    say(config, f"{app.title} (E2E_APP={app.name}): `next build` unless its build matches its sources...")
     try:
         seconds = ensure_built(app)
     except AuthjsAppError as exc:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    done = f"built in {seconds:.0f} s" if seconds is not None else "its build matches its sources: kept"
+    say(config, f"{app.title}: {done}")
+
+
+def say(config: pytest.Config, line: str) -> None:
+    """A line on the terminal now, past pytest's output capture (as during a fixture's set-up)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if seconds is not None and reporter is not None:
-        reporter.write_line(f"\n{app.title}: built in {seconds:.0f} s (kept until its sources or lockfile change)")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    if capture is None:
+        reporter.write_line(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
