@@ -1,14 +1,15 @@
 # The README's two commands: `make e2e` (the SSO journey suite) and `make test` (all of the project's tests).
 # Both install what is missing first: the virtual env and Python packages, Okta's Sign-In Widget from npm,
-# and a Chromium.
+# and a Chromium; `make e2e` also the Auth.js app that E2E_APP names (environment or .env), if any.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 WIDGET_DIR := emulators/okta/widget
 LINT_TOOLS := .github/lint
+AUTHJS_APPS := authjs-v5 authjs-v4
 PYTEST_ARGS ?=
 
-.PHONY: install python widget browser e2e test lint lint-workflows rehearse stack bench clean
+.PHONY: install python widget browser e2e e2e-authjs test lint lint-workflows rehearse stack bench clean $(AUTHJS_APPS)
 
 install: python widget browser
 
@@ -30,8 +31,27 @@ $(WIDGET_DIR)/node_modules/.installed: $(WIDGET_DIR)/package.json $(WIDGET_DIR)/
 browser: python
 	@scripts/ensure-browser.sh $(PY)
 
+# The real Auth.js apps next to the sample app (E2E_APP=authjs-v5 / authjs-v4), pinned by their lockfiles. The suite
+# builds the one it runs (`next build`, kept while its sources and lockfile are unchanged).
+$(AUTHJS_APPS): %: sample_app/%/node_modules/.installed
+sample_app/%/node_modules/.installed: sample_app/%/package.json sample_app/%/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ with npm (Debian: apt-get install nodejs npm) for the Auth.js app sample_app/$*" >&2; exit 1; }
+	npm ci --prefix sample_app/$* --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 e2e: install
+	@app=$$($(PY) -m e2e.fixtures.authjs_app --selected) || exit 1; \
+	  if [ -n "$$app" ]; then $(MAKE) --no-print-directory "$$app"; fi
 	$(PY) -m pytest e2e $(PYTEST_ARGS)
+
+# The journey scenarios against both bundled Auth.js apps, as CI runs them on every push: each app's results
+# (traces, screenshots of failures, JUnit) in test-results/<app>/; both run even when the first fails.
+e2e-authjs: install $(AUTHJS_APPS)
+	@status=0; for app in $(AUTHJS_APPS); do \
+	  echo "e2e-authjs: the journey scenarios against E2E_APP=$$app"; \
+	  E2E_APP=$$app $(PY) -m pytest e2e -m journey --output test-results/$$app \
+	    --junitxml=test-results/$$app/junit.xml $(PYTEST_ARGS) || status=1; \
+	done; exit $$status
 
 lint: python lint-workflows
 	$(PY) -m ruff check .
@@ -60,4 +80,5 @@ bench: install
 	$(PY) benchmarks/journey.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(WIDGET_DIR)/node_modules $(LINT_TOOLS)/node_modules test-results
+	rm -rf $(VENV) $(WIDGET_DIR)/node_modules $(LINT_TOOLS)/node_modules test-results \
+	  $(foreach app,$(AUTHJS_APPS),sample_app/$(app)/node_modules sample_app/$(app)/.next)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from e2e.fixtures.authjs_app import AUTHJS_APPS, AuthjsAppError, ensure_built
 from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.preflight import PreflightError, run_preflight
@@ -24,8 +25,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         current = load_settings()
     except SettingsError:
         return ["parties: the settings are invalid (reported before any test runs)"]
+    app = {"sample": "the bundled sample app", "authjs-v5": "the Auth.js v5 app", "authjs-v4": "the NextAuth v4 app"}
     parties = [
-        ("app", current.app_base_url, "the bundled sample app"),
+        ("app", current.app_base_url, f"{app[current.embedded_app]}, E2E_APP={current.embedded_app}"),
         ("Logto", current.logto.endpoint if current.logto else None, "the Logto emulator"),
         ("Okta", current.okta.issuer if current.okta else None, "the Okta emulator"),
     ]
@@ -39,7 +41,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip scenarios that need an embedded party (fault injection, emulator controls) when it is real."""
+    """Skip scenarios that need an embedded party (fault injection, emulator controls) when it is real.
+
+    "app" means the bundled sample app and its test hooks: with E2E_APP=authjs-v5 or authjs-v4 the embedded app is
+    a real Auth.js app, and such scenarios skip too, saying so.
+    """
     try:
         current = load_settings()
     except SettingsError:
@@ -51,9 +57,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         needs = set(marker.args) or {"app", "logto", "okta"}
         blocking = sorted(needs & real)
+        reason = marker.kwargs.get("reason", "needs the embedded emulators")
         if blocking:
-            reason = marker.kwargs.get("reason", "needs the embedded emulators")
             item.add_marker(pytest.mark.skip(reason=f"embedded-only ({reason}); real here: {', '.join(blocking)}"))
+        elif "app" in needs and current.embedded_app != "sample":
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"needs the bundled sample app ({reason}); E2E_APP={current.embedded_app} is a real "
+                    "Auth.js app without the sample app's test hooks"
+                )
+            )
 
 
 def _real_parties(settings: Settings) -> dict[str, bool]:
@@ -65,7 +78,7 @@ def _real_parties(settings: Settings) -> dict[str, bool]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def settings() -> Settings:
+def settings(request: pytest.FixtureRequest) -> Settings:
     """Validated once, and every real party checked, before any browser starts (autouse session fixtures come
     first); a problem ends the run with one message."""
     try:
@@ -77,7 +90,36 @@ def settings() -> Settings:
         run_preflight(loaded)
     except PreflightError as exc:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    build_embedded_app(loaded, request.config)
     return loaded
+
+
+def build_embedded_app(settings: Settings, config: pytest.Config) -> None:
+    """E2E_APP=authjs-v5/v4: build the app now, before any browser starts, unless its build matches its sources."""
+    app = AUTHJS_APPS.get(settings.embedded_app) if settings.app_base_url is None else None
+    if app is None:
+        return
+    say(config, f"{app.title} (E2E_APP={app.name}): `next build` unless its build matches its sources...")
+    try:
+        seconds = ensure_built(app)
+    except AuthjsAppError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    done = f"built in {seconds:.0f} s" if seconds is not None else "its build matches its sources: kept"
+    say(config, f"{app.title}: {done}")
+
+
+def say(config: pytest.Config, line: str) -> None:
+    """A line on the terminal now, past pytest's output capture (as during a fixture's set-up)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    if capture is None:
+        reporter.write_line(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

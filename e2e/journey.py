@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Request, Response
 
 from e2e.fixtures.settings import Secret
 from e2e.fixtures.stack import SsoUser, Stack
@@ -39,6 +39,15 @@ def hop(page: Page, name: str) -> Iterator[None]:
         raise JourneyHopError(f"hop '{name}' failed: {reason}\n  the browser shows: {describe_page(page)}") from exc
 
 
+# Values that are handles (a report, an assertion's introspection, must never show them): kept only as present.
+HANDLE_PARAMETERS = ("state", "nonce", "code_challenge", "id_token_hint")
+
+
+def authorization_parameters(query: str) -> dict[str, str]:
+    """An authorization request's parameters, the values of state, nonce and the like replaced by "<present>"."""
+    return {k: "<present>" if k in HANDLE_PARAMETERS else v for k, v in parse_qsl(query, keep_blank_values=True)}
+
+
 class SsoJourney:
     def __init__(self, page: Page, stack: Stack, timeout_ms: float) -> None:
         self.page = page
@@ -47,6 +56,44 @@ class SsoJourney:
         self.logto_sign_in = LogtoSignInPage(page, stack.logto_endpoint, timeout_ms)
         self.okta_identify = OktaIdentifyPage(page, timeout_ms)
         self.okta_totp = OktaTotpPage(page, timeout_ms)
+        # What the app asked Logto for, to tell what the app does (state, nonce, PKCE, prompt) without knowing which
+        # app runs: the parameters of every authorization request (handles only as "<present>"), and each visit to
+        # Logto's end-session endpoint.
+        self.authorization_requests: list[dict[str, str]] = []
+        self.end_session_requests = 0
+        self.signed_out_at_logto: bool | None = None  # after sign_out(): whether the app ended Logto's session
+        self.app_callback_responses = 0  # answers of the app's callback (/api/auth/callback/logto) to the browser
+        page.on("request", self._record_logto_request)
+        page.on("response", self._record_app_callback)
+
+    def _record_logto_request(self, request: Request) -> None:
+        if request.resource_type != "document":
+            return
+        url = urlsplit(request.url)
+        issuer = urlsplit(self.stack.logto_issuer)
+        if (url.scheme, url.netloc) != (issuer.scheme, issuer.netloc):
+            return
+        if url.path == f"{issuer.path}/auth":
+            self.authorization_requests.append(authorization_parameters(url.query))
+        elif url.path == f"{issuer.path}/session/end":
+            self.end_session_requests += 1
+
+    def _is_app_callback(self, response: Response) -> bool:
+        return (
+            response.url.startswith(f"{self.stack.app_url}/api/auth/callback/")
+            and response.request.is_navigation_request()
+        )
+
+    def _record_app_callback(self, response: Response) -> None:
+        if self._is_app_callback(response):
+            self.app_callback_responses += 1
+
+    def wait_for_app_callback(self, since: int) -> None:
+        """Return once the app's callback has answered the browser more than `since` times (see
+        app_callback_responses); events are only delivered while Playwright is called, so none is missed."""
+        if self.app_callback_responses <= since:
+            with hop(self.page, "Logto → the app's callback"):
+                self.page.wait_for_event("response", predicate=self._is_app_callback)
 
     def open_logto_sign_in(self, auth_params: dict[str, str] | None = None) -> LogtoSignInPage:
         with hop(self.page, "app 'Sign In' → Logto sign-in page"):
@@ -54,6 +101,21 @@ class SsoJourney:
             self.app.click_sign_in()
             self.logto_sign_in.expect_loaded()
         return self.logto_sign_in
+
+    def start_sign_in(self, auth_params: dict[str, str] | None = None) -> dict[str, str]:
+        """Open the app and click "Sign In"; returns the parameters of the authorization request the app sent to
+        Logto, as soon as it is sent (before Logto answers), so a scenario can check what the app asked for."""
+        issuer = urlsplit(self.stack.logto_issuer)
+
+        def is_authorization_request(request: Request) -> bool:
+            url = urlsplit(request.url)
+            return (url.scheme, url.netloc, url.path) == (issuer.scheme, issuer.netloc, f"{issuer.path}/auth")
+
+        with hop(self.page, "app 'Sign In' → Logto authorization request"):
+            self.app.open(auth_params)
+            with self.page.expect_request(is_authorization_request) as sent:
+                self.app.click_sign_in()
+        return authorization_parameters(urlsplit(sent.value.url).query)
 
     def continue_to_okta(self, email: str) -> OktaIdentifyPage:
         with hop(self.page, "Logto: email domain → Single Sign-On → Okta"):
@@ -96,8 +158,24 @@ class SsoJourney:
         """The app loses its session (its cookies are gone, as after expiry); Logto's and Okta's live on."""
         self.page.context.clear_cookies(domain=urlsplit(self.stack.app_url).hostname)
 
-    def sign_out(self) -> None:
-        with hop(self.page, "app 'Sign Out' → Logto end-session → app, signed out"):
+    def forget_logto_session(self) -> None:
+        """Logto's session ends as when it expires (its cookies are gone); the app's and Okta's live on."""
+        self.page.context.clear_cookies(domain=urlsplit(self.stack.logto_endpoint).hostname)
+
+    def sign_out(self) -> bool:
+        """Sign out through the app's control; returns (and keeps in signed_out_at_logto) whether the app sent the
+        browser through Logto's end_session_endpoint (RP-initiated logout), which Auth.js apps configured as Logto's
+        guide do not do."""
+        before = self.end_session_requests
+        with hop(self.page, "app 'Sign Out' → (Logto end-session) → app, signed out"):
             self.app.open()
             self.app.click_sign_out()
             self.app.expect_signed_out()
+        self.signed_out_at_logto = self.end_session_requests > before
+        return self.signed_out_at_logto
+
+    @property
+    def last_authorization_request(self) -> dict[str, str]:
+        """The parameters of the last authorization request the browser sent to Logto."""
+        assert self.authorization_requests, "the browser has sent no authorization request to Logto"
+        return self.authorization_requests[-1]

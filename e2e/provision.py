@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         assert settings.logto is not None
         write_app_env_file(args.app_env_file, settings.logto.endpoint, journey.app_id, journey.app_secret)
         print(
-            f"  its endpoint, id and secret are in {args.app_env_file} (LOGTO_ENDPOINT, LOGTO_APP_ID, LOGTO_APP_SECRET)"
+            f"  its endpoint, id and secret are in {args.app_env_file} (LOGTO_ENDPOINT, LOGTO_APP_ID, LOGTO_APP_SECRET; "
+            "for an Auth.js app: AUTH_LOGTO_ISSUER or AUTH_LOGTO_WELL_KNOWN, AUTH_LOGTO_ID, AUTH_LOGTO_SECRET)"
         )
     else:
         print("  its secret: run again with --app-env-file FILE to have it written to FILE (it is never printed)")
@@ -140,10 +141,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_app_env_file(path: Path, endpoint: str, app_id: str, app_secret: str) -> None:
-    """KEY=value lines readable by python-dotenv, Next.js and `set -a; . FILE`; created private (0600)."""
+    """KEY=value lines readable by python-dotenv, Next.js and `set -a; . FILE`; created private (0600).
+
+    LOGTO_ENDPOINT, LOGTO_APP_ID and LOGTO_APP_SECRET (the sample app, `python -m sample_app`), and the same app
+    under the names of Logto's Auth.js guide as the bundled Auth.js apps read them: AUTH_LOGTO_ISSUER (v5),
+    AUTH_LOGTO_WELL_KNOWN (v4), AUTH_LOGTO_ID, AUTH_LOGTO_SECRET (your app adds its own AUTH_URL and AUTH_SECRET).
+    """
+    issuer = f"{endpoint.rstrip('/')}/oidc"
+    lines = {
+        "LOGTO_ENDPOINT": endpoint,
+        "LOGTO_APP_ID": app_id,
+        "LOGTO_APP_SECRET": app_secret,
+        "AUTH_LOGTO_ISSUER": issuer,
+        "AUTH_LOGTO_WELL_KNOWN": f"{issuer}/.well-known/openid-configuration",
+        "AUTH_LOGTO_ID": app_id,
+        "AUTH_LOGTO_SECRET": app_secret,
+    }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        out.write(f"LOGTO_ENDPOINT={endpoint}\nLOGTO_APP_ID={app_id}\nLOGTO_APP_SECRET={app_secret}\n")
+        out.write("".join(f"{key}={value}\n" for key, value in lines.items()))
     path.chmod(0o600)
 
 

@@ -16,8 +16,8 @@ from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.provisioning import PREFIX
 from e2e.fixtures.settings import Secret
 from e2e.fixtures.stack import SsoUser, Stack, serve_sample_app
-from e2e.journey import SsoJourney
-from e2e.pages.app import AppHomePage
+from e2e.journey import SsoJourney, hop
+from e2e.pages.app import AppHomePage, same_user
 from e2e.pages.logto import LogtoSsoConnectorsPage, LogtoSsoEmailPage
 from e2e.pages.okta import TOTP_REUSED_CODE, OktaPasswordPage, OktaTotpPage
 from emulators.common.server import bind_socket
@@ -66,7 +66,7 @@ def test_j3_second_sign_in_is_silent_while_the_logto_session_lives(
     journey.app.click_sign_in()
     second = journey.expect_back_in_app_signed_in()
 
-    assert second["user"]["sub"] == first["user"]["sub"]
+    assert same_user(first, second)
     assert documents.pages_shown(stack.logto_endpoint) == [], "Logto showed a page although its session lives"
     assert not documents.visited(stack.okta_issuer), "Logto went to Okta although its own session lives"
 
@@ -109,13 +109,12 @@ def test_j4_a_second_app_signs_in_silently_on_the_shared_logto_session(
     other.expect_signed_in()
 
     session = other.session()
-    assert session is not None and session["user"]["sub"] == first["user"]["sub"]
+    assert session is not None and same_user(first, session)
     assert other.id_token()["claims"]["aud"] == second_app.app_id
     assert documents.pages_shown(stack.logto_endpoint) == []
     assert journey.app.session() is not None  # the first app is still signed in
 
 
-@pytest.mark.embedded_only("app", reason="passes prompt=login through the sample app's sign-in form")
 def test_j5_prompt_login_shows_logto_sign_in_page_despite_a_live_session(
     journey: SsoJourney, user: SsoUser, page: Page, stack: Stack
 ) -> None:
@@ -123,10 +122,20 @@ def test_j5_prompt_login_shows_logto_sign_in_page_despite_a_live_session(
     journey.forget_app_session()
 
     documents = DocumentLog(page)
+    sent = journey.start_sign_in({"prompt": "login"})
+    if sent.get("prompt") != "login":
+        pytest.skip(
+            "the app does not pass prompt=login from its home page to Logto's authorization request (the sample app's "
+            "form and the bundled Auth.js apps do, through signIn()'s authorizationParams): Logto would answer at "
+            "once on its live session"
+        )
     # Logto's page shows although its session lives; Okta's session still answers at once.
-    second = journey.sign_in_on_the_okta_session(user.email, auth_params={"prompt": "login"})
+    with hop(page, "Logto sign-in page (prompt=login) → email → Okta (live session) → back"):
+        journey.logto_sign_in.expect_loaded()
+        journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)
+    second = journey.expect_back_in_app_signed_in()
 
-    assert second["user"]["sub"] == first["user"]["sub"]
+    assert same_user(first, second)
     assert documents.pages_shown(stack.logto_endpoint, "/sign-in")
     # prompt=login concerns Logto; Okta's own session still answers at once.
     assert documents.pages_shown(stack.okta_issuer) == []
@@ -261,7 +270,8 @@ def test_j11_existing_logto_user_is_linked_by_email_not_duplicated(
 
     session = journey.sign_in_with_enterprise_sso(user)
 
-    assert session["user"]["sub"] == existing["id"]
+    if "sub" in session["user"]:  # the sample app's session carries the Logto user id; Auth.js's does not
+        assert session["user"]["sub"] == existing["id"]
     linked = logto_user_of(stack, user.email)
     assert linked["id"] == existing["id"]
     [identity] = linked["ssoIdentities"]
@@ -275,7 +285,10 @@ def test_j12_profile_changes_at_okta_reach_logto_on_the_next_sign_in(
         pytest.skip("needs both Management APIs to change the Okta profile and read the Logto user")
     journey.sign_in_with_enterprise_sso(user)
     assert logto_user_of(stack, user.email)["name"] == user.name
-    journey.sign_out()
+    if not journey.sign_out():
+        # The app's sign-out left Logto's session (no RP-initiated logout): it ends as when it expires, so the next
+        # sign-in asks Okta again, which is what this scenario is about.
+        journey.forget_logto_session()
 
     identities.update_okta_profile(user, firstName="Alicia")
     journey.sign_in_on_the_okta_session(user.email)  # Logto asks Okta again; Okta's session answers

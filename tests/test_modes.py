@@ -350,3 +350,10 @@ def test_provision_cli_writes_the_apps_credentials_to_a_private_file_and_never_p
         assert written["LOGTO_APP_SECRET"] == logto.get_application_secret(written["LOGTO_APP_ID"])
     assert written["LOGTO_APP_SECRET"] not in run.stdout + run.stderr
     assert f"its endpoint, id and secret are in {env_file}" in run.stdout
+    # The same app under the names of Logto's Auth.js guide, as the bundled Auth.js apps read them.
+    assert written["AUTH_LOGTO_ISSUER"] == f"{external_logto.url}/oidc"
+    assert written["AUTH_LOGTO_WELL_KNOWN"] == f"{external_logto.url}/oidc/.well-known/openid-configuration"
+    assert (written["AUTH_LOGTO_ID"], written["AUTH_LOGTO_SECRET"]) == (
+        written["LOGTO_APP_ID"],
+        written["LOGTO_APP_SECRET"],
+    )

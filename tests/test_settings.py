@@ -45,6 +45,19 @@ def test_all_real_with_provisioning_credentials() -> None:
     assert settings.timeout_ms == settings.live_timeout_ms
 
 
+def test_e2e_app_picks_the_embedded_app() -> None:
+    assert load_settings({}, dotenv_path=None).embedded_app == "sample"
+    settings = load_settings({"E2E_APP": "authjs-v4"}, dotenv_path=None)
+    assert settings.embedded_app == "authjs-v4" and settings.all_embedded
+    assert settings.mode == "app=embedded (authjs-v4), logto=embedded, okta=embedded"
+
+
+def test_your_own_app_runs_against_the_embedded_logto_and_okta() -> None:
+    settings = load_settings({"APP_BASE_URL": "http://localhost:3005"}, dotenv_path=None)
+    assert (settings.app_base_url, settings.logto, settings.okta) == ("http://localhost:3005", None, None)
+    assert settings.mode == "app=real, logto=embedded, okta=embedded"
+
+
 def test_self_hosted_logto_defaults_to_the_oss_management_resource() -> None:
     settings = load_settings({**REAL_LOGTO, "LOGTO_ENDPOINT": "http://127.0.0.1:3001"}, dotenv_path=None)
     assert settings.logto.management_api_resource == "https://default.logto.app/api"
@@ -66,7 +79,11 @@ def test_self_hosted_logto_defaults_to_the_oss_management_resource() -> None:
         ({**REAL_LOGTO, **REAL_OKTA, "E2E_SSO_EMAIL": ""}, "E2E_SSO_EMAIL is required"),
         ({**REAL_OKTA}, "OKTA_ISSUER needs a real Logto"),
         ({"OKTA_API_TOKEN": "t"}, "OKTA_API_TOKEN is set but OKTA_ISSUER is not"),
-        ({"APP_BASE_URL": "http://localhost:3000"}, "APP_BASE_URL needs a real Logto"),
+        ({"E2E_APP": "authjs-v6"}, "E2E_APP must be one of sample, authjs-v5, authjs-v4, got 'authjs-v6'"),
+        (
+            {"E2E_APP": "authjs-v5", "APP_BASE_URL": "http://localhost:3000"},
+            "E2E_APP=authjs-v5 picks the embedded app, but APP_BASE_URL names your own",
+        ),
         ({"E2E_SSO_EMAIL": "not-an-email"}, "E2E_SSO_EMAIL must be an email address"),
         ({"E2E_OKTA_WIDGET": "gen4"}, "E2E_OKTA_WIDGET must be gen2 or gen3"),
         ({"E2E_OKTA_LAYOUT": "two-page"}, "E2E_OKTA_LAYOUT must be identifier-first or one-page"),

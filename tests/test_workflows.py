@@ -21,7 +21,15 @@ NIGHTLY = ROOT / ".github" / "workflows" / "nightly.yml"
 
 # Settings that only shape the embedded Okta and the all-embedded timeout, or that belong to a machine rather than a
 # tenant (a host map, a CA file path, which .env to read): not secrets of the nightly.
-EMBEDDED_ONLY = {"E2E_OKTA_WIDGET", "E2E_OKTA_LAYOUT", "E2E_TIMEOUT_MS", "E2E_HOST_MAP", "E2E_CA_FILE", "E2E_DOTENV"}
+EMBEDDED_ONLY = {
+    "E2E_OKTA_WIDGET",
+    "E2E_OKTA_LAYOUT",
+    "E2E_TIMEOUT_MS",
+    "E2E_HOST_MAP",
+    "E2E_CA_FILE",
+    "E2E_DOTENV",
+    "E2E_APP",
+}
 # Values that grant access: secrets only, never a plain environment variable.
 SECRET_ONLY = {
     "LOGTO_APP_SECRET",

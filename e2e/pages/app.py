@@ -1,10 +1,19 @@
-"""The relying party: the bundled sample app or your own Auth.js app (same routes, same buttons)."""
+"""The relying party: the bundled sample app, the bundled Auth.js v5 and v4 apps, or your own Auth.js app.
+
+What they share (README.md, "Your own app"), and so all these page objects rely on: "Sign In" / "Sign Out" controls
+on /, Auth.js's /api/auth/* routes, its session JSON (`{"user": {...}, "expires"}` signed in; `null` (v5, the
+sample app) or `{}` (v4) signed out; a `sub` only where the app adds one), and refusals shown at
+/api/auth/error?error=<type> — or, for sign-in errors, at /api/auth/signin?error=<type> (v4 and v5's
+MissingCSRF) and /api/auth/signout?csrf=true (v4's forged sign-out). Source: next-auth 4.24 core/index.js and
+core/routes/callback.js, @auth/core 0.41 index.js and errors.js.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -54,10 +63,17 @@ class AppHomePage(PageObject):
         expect(self.sign_in_button.first).to_be_visible(timeout=self.timeout_ms)
 
     def session(self) -> dict[str, Any] | None:
-        """GET /api/auth/session with the browser's cookies: Auth.js's session JSON, or None."""
+        """GET /api/auth/session with the browser's cookies: Auth.js's session JSON when signed in, else None
+        (Auth.js v5 and the sample app answer `null`, NextAuth v4 `{}`)."""
         status, body = self.get_json("/api/auth/session")
         assert status == 200, f"GET /api/auth/session answered {status}"
-        return body
+        return signed_in_session(body)
+
+    def route_status(self, path: str) -> int:
+        """The status a GET of path answers in this browser, redirects not followed (0: it redirects)."""
+        if not same_origin(self.page.url, self.base_url):
+            self.open()
+        return self.page.evaluate(_STATUS_OF, self.base_url + path)
 
     def id_token(self) -> dict[str, Any] | None:
         """The verified ID token's header and claims, as the bundled sample app exposes them (never the token)."""
@@ -97,15 +113,83 @@ _FETCH_JSON = """async (url) => {
 }"""
 
 
+_STATUS_OF = """async (url) => {
+  const response = await fetch(url, { credentials: "include", redirect: "manual" });
+  return response.type === "opaqueredirect" ? 0 : response.status;
+}"""
+
+
+def signed_in_session(body: Any) -> dict[str, Any] | None:
+    """A session JSON as the suite reads it: the session when it has a user, None for `null` and `{}`."""
+    if body is None or body == {}:
+        return None
+    assert isinstance(body, dict) and isinstance(body.get("user"), dict), (
+        f"/api/auth/session answered JSON that is not Auth.js's session shape (keys: {sorted(body)[:5]})"
+        if isinstance(body, dict)
+        else f"/api/auth/session answered a JSON {type(body).__name__}, not Auth.js's session shape"
+    )
+    return body
+
+
+def same_user(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Whether two sessions are the same person's: by `sub` where both have one (the sample app), else by email
+    (Auth.js sessions carry no `sub`; v5's user id is a fresh UUID at every sign-in, not the Logto id)."""
+    a, b = first["user"], second["user"]
+    if a.get("sub") and b.get("sub"):
+        return a["sub"] == b["sub"]
+    return bool(a.get("email")) and a.get("email") == b.get("email")
+
+
 def same_origin(url: str, base_url: str) -> bool:
     a, b = urlsplit(url), urlsplit(base_url)
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
-class AppErrorPage(PageObject):
-    """The app's error panel after a failed callback (the sample app's /api/auth/error)."""
+# Where Auth.js shows a refusal: the error page, or (sign-in errors) its sign-in page, or (v4, a sign-out without a
+# valid CSRF token) its sign-out page; each with the reason in the query.
+_REFUSAL_PATHS = ("/api/auth/error", "/api/auth/signin", "/api/auth/signout")
 
-    name = "app's sign-in error panel"
+
+@dataclass(frozen=True)
+class AppRefusal:
+    """What the app showed when it refused: its error code, the description where it shows one, and where."""
+
+    code: str
+    description: str | None
+    where: str  # "error panel" or the Auth.js page's path
+
+
+def refusal_in_url(url: str, base_url: str) -> AppRefusal | None:
+    """The refusal an Auth.js page's URL names (?error=<type>, or v4's ?csrf=true), or None."""
+    parts = urlsplit(url)
+    if not same_origin(url, base_url) or parts.path not in _REFUSAL_PATHS:
+        return None
+    query = parse_qs(parts.query)
+    if query.get("error"):
+        return AppRefusal(query["error"][0], None, parts.path)
+    if query.get("csrf") == ["true"]:
+        return AppRefusal("MissingCSRF", None, parts.path)
+    return None
+
+
+def is_refusal_response(status: int, location: str | None, base_url: str) -> bool:
+    """A response that refuses: 403 (the sample app's panel), or a redirect to one of Auth.js's refusal pages."""
+    if status == 403:
+        return True
+    return (
+        status in (302, 303)
+        and bool(location)
+        and refusal_in_url(urljoin(base_url + "/", location), base_url) is not None
+    )
+
+
+class AppErrorPage(PageObject):
+    """Where the app shows that it refused a sign-in or sign-out: the sample app's error panel (error code and
+    description), or Auth.js's own pages, which name only an error type in their URL
+    (/api/auth/error?error=Configuration for any failed callback in v5; /api/auth/signin?error=OAuthCallback in v4;
+    /api/auth/signin?error=MissingCSRF and /api/auth/signout?csrf=true for a forged sign-out)."""
+
+    name = "app's sign-in error page"
 
     def __init__(self, page: Page, base_url: str, timeout_ms: float = 10_000) -> None:
         super().__init__(page, timeout_ms)
@@ -115,13 +199,32 @@ class AppErrorPage(PageObject):
         self.description = page.locator('[data-testid="auth-error-description"]')
 
     def _wait_until_loaded(self) -> None:
-        expect(self.panel).to_be_visible(timeout=self.timeout_ms)
+        paths = "|".join(re.escape(p) for p in _REFUSAL_PATHS)
+        expect(self.page).to_have_url(
+            re.compile("^" + re.escape(self.base_url) + f"({paths})([?#].*)?$"), timeout=self.timeout_ms
+        )
+        self.page.wait_for_load_state()
+        if self.refusal() is None:
+            raise AssertionError("the page shows no refusal: no error panel, no error= or csrf=true in its URL")
 
-    def expect_error(self, code: str, description: str | re.Pattern[str]) -> None:
-        """The panel shows this error code and description (the callback's error, as the app reports it)."""
+    def refusal(self) -> AppRefusal | None:
+        """What the page shows now: the error panel's code and description, or the refusal its URL names."""
+        if self.panel.count() and self.panel.first.is_visible():
+            code = self.code.first.inner_text().strip() if self.code.count() else ""
+            description = self.description.first.inner_text().strip() if self.description.count() else None
+            return AppRefusal(code, description, "error panel")
+        return refusal_in_url(self.page.url, self.base_url)
+
+    def expect_error(self, code: str, description: str | re.Pattern[str]) -> AppRefusal:
+        """The app refused. Where it shows a code and a description (the sample app's panel), they are these;
+        Auth.js names only its own error type (the returned AppRefusal says which)."""
         self.expect_loaded()
-        expect(self.code).to_have_text(code, timeout=self.timeout_ms)
-        expect(self.description).to_have_text(description, timeout=self.timeout_ms)
+        refusal = self.refusal()
+        assert refusal is not None
+        if refusal.where == "error panel":
+            expect(self.code).to_have_text(code, timeout=self.timeout_ms)
+            expect(self.description).to_have_text(description, timeout=self.timeout_ms)
+        return refusal
 
 
 class AppProtectedPage(PageObject):

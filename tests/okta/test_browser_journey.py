@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -279,7 +280,11 @@ def test_unregistered_redirect_uri_shows_okta_error_page(
 def test_rate_limit_page(page: Page, okta: OktaServer, provisioned: Provisioned) -> None:
     httpx.post(okta.base_url + "/_emulator/settings", json={"rate_limit_per_minute": 1}).raise_for_status()
     url, _ = authorize_url(okta, provisioned)
+    # Okta counts per minute: both requests fall into one minute of the emulator's clock, however slow the browser.
+    minute = (time.time() // 60 + 1) * 60 + 0.5
+    hold_clock(okta.base_url, minute)
     page.goto(url)
+    hold_clock(okta.base_url, minute)
     response = page.goto(url)
     assert response is not None and response.status == 429
     assert response.headers["x-rate-limit-limit"] == "1"
