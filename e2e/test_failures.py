@@ -357,7 +357,7 @@ def test_f10_unknown_okta_user_is_refused_as_the_org_says(
         identify = journey.continue_to_okta(email)
         one_page = identify.is_one_page_layout()
 
-        shown_on = identify.sign_in_expecting_error(email, f"Wrong-{secrets.token_hex(6)}!1")
+        shown_on = identify.sign_in_expecting_error(email, Secret(f"Wrong-{secrets.token_hex(6)}!1"))
         shown = shown_on.expect_error_among(UNKNOWN_USER_MESSAGES)
         if behaviour == "message":
             assert shown == f"There is no account with the Username {email}."

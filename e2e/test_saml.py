@@ -160,7 +160,7 @@ def test_sf1_user_not_assigned_to_the_okta_saml_app_gets_the_widget_error(
     user = identities.new(assigned=False, email_domain=saml_journey.domain)
     journey.open_logto_sign_in()
     identify = journey.continue_to_okta(user.email)
-    identify.sign_in_expecting_error(user.okta_username, user.password.get()).expect_error(USER_NOT_ASSIGNED)
+    identify.sign_in_expecting_error(user.okta_username, user.password).expect_error(USER_NOT_ASSIGNED)
     assert_nothing_half_done(journey, stack, user.email)
 
 

@@ -233,7 +233,7 @@ def test_an_unknown_user_is_refused_in_each_documented_variant(
     open_authorize(page, org, variant)
     identify = OktaIdentifyPage(page)
     identify.expect_loaded()
-    shown_on = identify.sign_in_expecting_error(login, "Whatever-Passw0rd!")
+    shown_on = identify.sign_in_expecting_error(login, Secret("Whatever-Passw0rd!"))
     shown = shown_on.expect_error_among(UNKNOWN_USER_MESSAGES)
     one_page = variant[1] == "one-page"
     expected = {
@@ -262,5 +262,5 @@ def test_a_locked_user_is_refused_in_each_documented_variant(
     open_authorize(page, org, variant)
     identify = OktaIdentifyPage(page)
     identify.expect_loaded()
-    shown = identify.sign_in_expecting_error(login, password).expect_error_among(LOCKED_USER_MESSAGES)
+    shown = identify.sign_in_expecting_error(login, Secret(password)).expect_error_among(LOCKED_USER_MESSAGES)
     assert shown == (ACCOUNT_LOCKED if show else UNABLE_TO_SIGN_IN)
