@@ -254,14 +254,9 @@ class ExperienceApi:
                 "Connector session not found. Please go back and sign in again.",
             )
         record.issuer = idp.entity_id
-        record.user_info = {
-            "id": info["id"],
-            "name": info.get("name"),
-            "avatar": info.get("avatar"),
-            "email": info.get("email"),
-            "phone": info.get("phone"),
-            "detail": dict(info),
-        }
+        # The mapped attributes as they are (SamlConnector/utils.ts getExtendedUserInfoFromRawUserProfile): the
+        # identity's detail is this same object, as for OIDC.
+        record.user_info = dict(info)
         record.verified = True
 
     async def sso_verify(self, request: Request) -> Response:

@@ -119,8 +119,8 @@ def run_scenarios(root: Path, work: Path) -> tuple[Path, Path, Path, str, int]:
     output, junit, record = work / "out", work / "junit.xml", work / "record.jsonl"
     env = {
         **os.environ,
-        "E2E_AUDIT_RECORD": str(record),
-        "E2E_AUDIT_OUTPUT": str(output),
+        "ARTIFACT_AUDIT_RECORD": str(record),
+        "ARTIFACT_AUDIT_OUTPUT": str(output),
         "PYTHONPATH": os.pathsep.join([str(HERE), str(root)]),
     }
     command = [

@@ -3,7 +3,7 @@
 Loaded with `-p probe` into a run of e2e scenarios (see audit.py). It is independent of the suite's own
 scrubbing code: it reads the browser's network events (every request's URL, headers and body, every response's
 headers), each context's cookie jar and storage, and writes what it finds to the JSON-lines file named by
-E2E_AUDIT_RECORD, which lives outside the run's output folder. It also records the secrets the suite itself
+ARTIFACT_AUDIT_RECORD, which lives outside the run's output folder. It also records the secrets the suite itself
 handles without the browser (API tokens, client and M2M secrets, TOTP seeds, tokens from token endpoints, PKCE
 verifiers), which could only leak through its Python frames, reports and logs. It also makes two scenarios fail the way real
 runs fail, so failing paths (retained traces, failure screenshots, tracebacks) are audited too:
@@ -35,7 +35,7 @@ from slugify import slugify
 from e2e.fixtures.logto_admin import LogtoManagementClient
 from e2e.fixtures.okta_admin import OktaManagementClient
 
-RECORD = Path(os.environ.get("E2E_AUDIT_RECORD", "audit-record.jsonl"))
+RECORD = Path(os.environ.get("ARTIFACT_AUDIT_RECORD", "audit-record.jsonl"))
 _lock = threading.Lock()
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 # Names under which the parties send what grants access (OAuth 2.0, OIDC, Okta IDX, Logto's experience API).
