@@ -6,8 +6,31 @@ import contextlib
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
-from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable
+from e2e.fixtures.browser import (
+    CPU_THROTTLING_ENV,
+    HERMETIC_ARGS,
+    chromium_executable,
+    cpu_throttling_rate,
+    throttle_cpu,
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--cpu-throttling",
+        default=None,
+        metavar="RATE",
+        help=f"slow every page's CPU down RATE times (Chrome's CPU throttling, e.g. 4); default: ${CPU_THROTTLING_ENV} or 1",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        cpu_throttling_rate(config.getoption("--cpu-throttling"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +48,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], browser_n
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     # English texts everywhere: both Logto and the Okta widget localise from the browser's language.
     return {**browser_context_args, "locale": "en-US"}
+
+
+@pytest.fixture
+def page(page: Page, pytestconfig: pytest.Config, browser_name: str) -> Page:
+    """pytest-playwright's page, CPU-throttled when the run asks for it (stress runs: benchmarks/stress.py)."""
+    rate = cpu_throttling_rate(pytestconfig.getoption("--cpu-throttling"))
+    if rate > 1 and browser_name == "chromium":
+        throttle_cpu(page, rate)
+    return page
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
