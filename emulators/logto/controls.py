@@ -51,7 +51,7 @@ class Controls:
         """Back to the empty tenant (bootstrap M2M app and default sign-in experience); clears the log."""
         self.store.reset()
         self.log.clear()
-        self.store.clock.set_offset(0)
+        self.store.clock.reset()
         if self.store.config.seed_file is not None:
             self.store.load_seed_file(self.store.config.seed_file)
         return JSONResponse({"reset": True})
@@ -101,21 +101,31 @@ class Controls:
         return Response(status_code=204)
 
     async def get_clock(self, request: Request) -> Response:
-        return JSONResponse({"now": self.store.clock.now(), "offset": self.store.clock.offset})
+        return JSONResponse(self.store.clock.as_dict())
 
     async def set_clock(self, request: Request) -> Response:
-        """Body: {"advance": seconds} or {"offset": seconds}."""
+        """Body: {"advance": seconds} or {"offset": seconds}, and/or {"freeze": true|false}."""
         try:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
             return JSONResponse({"error": "invalid_json"}, status_code=400)
-        if isinstance(body.get("advance"), int | float):
-            self.store.clock.advance(body["advance"])
-        elif isinstance(body.get("offset"), int | float):
-            self.store.clock.set_offset(body["offset"])
-        else:
-            return JSONResponse({"error": "expected advance or offset"}, status_code=400)
-        return JSONResponse({"now": self.store.clock.now(), "offset": self.store.clock.offset})
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "expected a JSON object"}, status_code=400)
+        freeze = body.get("freeze")
+        if freeze is not None and not isinstance(freeze, bool):
+            return JSONResponse({"error": "freeze must be true or false"}, status_code=400)
+        advance, offset = body.get("advance"), body.get("offset")
+        if not isinstance(advance, int | float) and not isinstance(offset, int | float) and freeze is None:
+            return JSONResponse({"error": "expected advance, offset or freeze"}, status_code=400)
+        if freeze is False:  # run again first, so that an offset given with it is exact
+            self.store.clock.freeze(False)
+        if isinstance(advance, int | float):
+            self.store.clock.advance(advance)
+        elif isinstance(offset, int | float):
+            self.store.clock.set_offset(offset)
+        if freeze is True:
+            self.store.clock.freeze(True)
+        return JSONResponse(self.store.clock.as_dict())
 
     async def state(self, request: Request) -> Response:
         """A summary for debugging failed tests (no secrets)."""

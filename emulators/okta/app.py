@@ -71,7 +71,7 @@ class Org:
     def reset(self) -> None:
         self.state.reset()
         self.log.clear()
-        self.clock.set_offset(0)
+        self.clock.reset()
         self.runtime = Runtime.from_config(self.config)
         if self.config.seed_file:
             seed.load_file(self.state, self.config.seed_file)

@@ -78,22 +78,32 @@ def provisioned_app(page: Page) -> str:
 
 def test_typing_an_sso_email_flips_the_form(page: Page, logto: LogtoHandle, rp: RelyingParty,
                                             provisioned: Provisioned) -> None:  # fmt: skip
-    requests = track(page)
+    # The 300 ms debounce runs on the page's clock, held still here and moved by hand: what is checked is the
+    # page's own timing, whatever the machine's speed.
+    page.clock.install()
     open_sign_in(page, rp, logto)
+    page.clock.pause_at(page.evaluate("Date.now()") + 1_000)
     page.evaluate(
-        """() => document.querySelector('input[name=identifier]').addEventListener(
-            'input', () => { window.__lastInput = performance.now(); }, true)"""
+        """() => {
+            window.__lookups = [];
+            const fetch = window.fetch;
+            window.fetch = (url, init) => {
+                if (String(url).includes('/api/experience/sso-connectors')) window.__lookups.push(String(url));
+                return fetch(url, init);
+            };
+        }"""
     )
-    page.locator("input[name=identifier]").press_sequentially("alice@acme.test", delay=60)
+    identifier = page.locator("input[name=identifier]")
+    for key in "alice@acme.test":  # a key every 60 ms of the page's time
+        identifier.press_sequentially(key)
+        page.clock.run_for(60)
+    page.clock.run_for(299 - 60)
+    assert page.evaluate("window.__lookups") == []  # 299 ms after the last key: not yet
+    page.clock.run_for(1)
+    # debounced: one lookup, for the whole address, 300 ms after the last key
+    assert page.evaluate("window.__lookups") == ["/api/experience/sso-connectors?email=alice%40acme.test"]
+    page.clock.resume()
     expect(page.get_by_role("button", **SSO_BUTTON)).to_be_visible()
-    # debounced: typing at 60 ms a key gives one lookup, for the whole address (never for "alice@acme." or less)
-    assert lookups(requests)[-1] == f"GET {logto.endpoint}/api/experience/sso-connectors?email=alice%40acme.test"
-    assert len(lookups(requests)) == 1 or all("acme.t" in u for u in lookups(requests))
-    delay = page.evaluate(
-        """() => performance.getEntriesByType('resource')
-            .filter((e) => e.name.includes('/api/experience/sso-connectors')).pop().startTime - window.__lastInput"""
-    )
-    assert 290 <= delay < 1500, f"lookup started {delay:.0f} ms after the last input (Logto: ~300 ms)"
     expect(page.locator("input[name=password]")).to_have_count(0)
     expect(page.get_by_role("button", name="Sign in", exact=True)).to_have_count(0)
     expect(page.locator("a", has_text="Single Sign-On")).to_have_count(0)
