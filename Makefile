@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 WIDGET_DIR := emulators/okta/widget
 PYTEST_ARGS ?=
 
-.PHONY: install python widget browser e2e test lint stack bench clean
+.PHONY: install python widget browser e2e test lint stack bench stress stress-short clean
 
 install: python widget browser
 
@@ -44,6 +44,15 @@ stack: install
 
 bench: install
 	$(PY) benchmarks/journey.py $(BENCH_ARGS)
+
+# The browser tests on a loaded machine: 5 CPU-burning processes per core, then CPU throttling x4 (README: Soak).
+stress: install
+	$(PY) benchmarks/stress.py $(STRESS_ARGS)
+
+# What CI can afford (about 10 minutes on 2 cores): one run of each mode over the journeys and the
+# one-request-per-action proofs.
+stress-short: install
+	$(PY) benchmarks/stress.py --short $(STRESS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(WIDGET_DIR)/node_modules test-results

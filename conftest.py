@@ -6,7 +6,7 @@ import contextlib
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.fixtures.browser import (
     CPU_THROTTLING_ENV,
@@ -50,10 +50,19 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "locale": "en-US"}
 
 
+# The project's own browser tests wait this long for a page state (e2e/ uses its settings' E2E_TIMEOUT_MS instead):
+# a bound that holds on a loaded CI runner, not an expected duration.
+BROWSER_TEST_TIMEOUT_MS = 30_000
+
+
 @pytest.fixture
 def page(page: Page, pytestconfig: pytest.Config, browser_name: str) -> Page:
     """pytest-playwright's page, CPU-throttled when the run asks for it (stress runs: benchmarks/stress.py)."""
     rate = cpu_throttling_rate(pytestconfig.getoption("--cpu-throttling"))
+    timeout_ms = BROWSER_TEST_TIMEOUT_MS * rate  # a page slowed down N times gets N times the bound
+    page.set_default_timeout(timeout_ms)
+    page.set_default_navigation_timeout(timeout_ms)
+    expect.set_options(timeout=timeout_ms)
     if rate > 1 and browser_name == "chromium":
         throttle_cpu(page, rate)
     return page

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.identities import IdentityFactory
@@ -74,6 +74,7 @@ def user(identities: IdentityFactory) -> SsoUser:
 def page(page: Page, settings: Settings) -> Page:
     page.set_default_timeout(settings.timeout_ms)
     page.set_default_navigation_timeout(settings.timeout_ms)
+    expect.set_options(timeout=settings.timeout_ms)  # also for the scenarios' own expect() calls
     return page
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import httpx
@@ -37,15 +36,6 @@ VARIANTS = [
     pytest.param(("gen3", "one-page"), id="gen3-one-page"),
 ]
 GENERATIONS = [pytest.param("gen2", id="gen2"), pytest.param("gen3", id="gen3")]
-
-
-@pytest.fixture(autouse=True)
-def _patience(page: Page) -> Iterator[None]:
-    """A loaded CI machine can take seconds to parse the widget (Gen3 is 4 MB of JavaScript)."""
-    page.set_default_timeout(30_000)
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 def configure(okta: OktaServer, generation: str, layout: str) -> None:
