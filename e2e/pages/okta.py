@@ -93,10 +93,10 @@ class OktaWidget:
     def send(self, timeout_ms: float = 10_000) -> None:
         """Click submit once, as a user does; click again only when the page proves the widget dropped the click.
 
-        A click is made only when the submit button is enabled (Playwright's actionability wait; both generations
-        disable it while a request is pending). Gen2 then, within the click's own submit dispatch, starts saving,
-        or redraws its validation errors, or has dropped the click (its 200 ms submit throttle, see _SUBMIT_PROBE);
-        only in the last case, which sent nothing, is the click repeated. Nothing here depends on how long anything
+        A click is made only when the submit button is enabled (both generations disable it while a request is
+        pending). Gen2 then, within the click's own submit dispatch, starts saving, or redraws its validation
+        errors, or has dropped the click (its 200 ms submit throttle, see _SUBMIT_PROBE); only in the last case,
+        which sent nothing, is the click repeated. Nothing here depends on how long anything
         takes: the widget sends at most one IDX request per call. Raises WidgetIgnoredSubmitError if the widget
         drops clicks for timeout_ms (ms), or Playwright's TimeoutError if the button never becomes clickable.
         """
@@ -114,6 +114,8 @@ class OktaWidget:
         """One click on submit; returns what the widget did with it, as the page shows at the end of the click's
         submit dispatch: "sent" (Gen2 is saving: its IDX request is under way), "refused" (Gen2 redrew its
         validation errors), "ignored" (Gen2 did nothing and will send nothing) or "handled" (Gen3)."""
+        # Ready: both generations disable the button while a request is pending (okta-captures/widget.md).
+        expect(self.submit).to_be_enabled(timeout=timeout_ms)
         mark = f"[e2e okta-widget submit {next(_submit_probes)}] "
         self.page.evaluate(_SUBMIT_PROBE, mark)
         with self.page.expect_console_message(lambda m: m.text.startswith(mark), timeout=timeout_ms) as seen:
