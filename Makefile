@@ -9,7 +9,7 @@ LINT_TOOLS := .github/lint
 AUTHJS_APPS := authjs-v5 authjs-v4
 PYTEST_ARGS ?=
 
-.PHONY: install python widget browser e2e e2e-authjs test lint lint-workflows rehearse stack bench clean $(AUTHJS_APPS)
+.PHONY: install python widget browser e2e e2e-authjs test lint lint-workflows rehearse stack bench stress stress-short clean $(AUTHJS_APPS)
 
 install: python widget browser
 
@@ -78,6 +78,15 @@ stack: install
 
 bench: install
 	$(PY) benchmarks/journey.py $(BENCH_ARGS)
+
+# The browser tests on a loaded machine: 5 CPU-burning processes per core, then CPU throttling x4 (README: Soak).
+stress: install
+	$(PY) benchmarks/stress.py $(STRESS_ARGS)
+
+# What CI can afford (about 10 minutes on 2 cores): one run of each mode over the journeys and the
+# one-request-per-action proofs.
+stress-short: install
+	$(PY) benchmarks/stress.py --short $(STRESS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(WIDGET_DIR)/node_modules $(LINT_TOOLS)/node_modules test-results \

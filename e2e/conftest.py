@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.fixtures.authjs_app import AUTHJS_APPS, AuthjsAppError, ensure_built
 from e2e.fixtures.controls import LogtoControls, OktaControls
@@ -153,6 +153,7 @@ def user(identities: IdentityFactory) -> SsoUser:
 def page(page: Page, settings: Settings) -> Page:
     page.set_default_timeout(settings.timeout_ms)
     page.set_default_navigation_timeout(settings.timeout_ms)
+    expect.set_options(timeout=settings.timeout_ms)  # also for the scenarios' own expect() calls
     return page
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from urllib.parse import urlencode
 
 import httpx
@@ -18,7 +17,9 @@ from tests.okta.helpers import (
     Provisioned,
     authorize_params,
     enroll_totp,
+    freeze_clock,
     query_of,
+    wrong_code,
 )
 
 
@@ -247,7 +248,8 @@ def test_cancel_goes_back_to_identify(driver: IdxDriver, provisioned: Provisione
 def test_totp_challenge_wrong_reused_and_lock(
     okta: OktaServer, admin, driver: IdxDriver, provisioned: Provisioned
 ) -> None:
-    totp = enroll_totp(admin, provisioned.user["id"])
+    now = freeze_clock(okta.base_url)
+    totp = enroll_totp(admin, provisioned.user["id"], now)
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
     response = driver.answer(provisioned.password)
@@ -255,13 +257,13 @@ def test_totp_challenge_wrong_reused_and_lock(
     assert body["currentAuthenticatorEnrollment"]["value"]["key"] == "google_otp"
     assert body["remediation"]["value"][0]["value"][0]["form"]["value"][0]["label"] == "Enter code"
     # the code used for activation (previous window) counts as used
-    reused = driver.answer(totp.at(time.time() - 30))
+    reused = driver.answer(totp.at(now - 30))
     assert reused.status_code == 403
     assert field_messages(reused.json()) == ["authfactor.challenge.soft_token.used_passcode"]
-    wrong = driver.answer("000000" if totp.now() != "000000" else "111111")
+    wrong = driver.answer(wrong_code(totp, now))
     assert wrong.status_code == 403
     assert field_messages(wrong.json()) == ["authfactor.challenge.soft_token.invalid_passcode"]
-    ok = driver.answer(totp.now())
+    ok = driver.answer(totp.at(now))
     assert ok.status_code == 200 and "success" in ok.json()
     final = driver.finish()
     code = query_of(final.headers["location"])["code"]
@@ -273,15 +275,18 @@ def test_totp_challenge_wrong_reused_and_lock(
     assert token.status_code == 200
 
 
-def test_five_wrong_codes_in_five_minutes_lock_the_factor(admin, driver: IdxDriver, provisioned: Provisioned) -> None:
-    totp = enroll_totp(admin, provisioned.user["id"])
+def test_five_wrong_codes_in_five_minutes_lock_the_factor(
+    okta: OktaServer, admin, driver: IdxDriver, provisioned: Provisioned
+) -> None:
+    now = freeze_clock(okta.base_url)  # the five failures fall in one 5-minute window however slow the machine
+    totp = enroll_totp(admin, provisioned.user["id"], now)
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
     driver.answer(provisioned.password)
-    wrong = "000000" if totp.now() != "000000" else "111111"
+    wrong = wrong_code(totp, now)
     for _ in range(5):
         assert driver.answer(wrong).status_code == 403
-    locked = driver.answer(totp.now())
+    locked = driver.answer(totp.at(now))
     assert locked.status_code == 403
     assert messages(locked.json()) == [
         (

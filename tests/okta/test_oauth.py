@@ -20,6 +20,7 @@ from tests.okta.helpers import (
     OktaServer,
     Provisioned,
     authorize_params,
+    freeze_clock,
     query_of,
     sign_in_code,
 )
@@ -444,7 +445,8 @@ def test_users_sessions_api_ends_the_session(http: httpx.Client, admin, provisio
 
 
 # -- rate limit, down -----------------------------------------------------------------------------------------------
-def test_rate_limit_on_authorize(http: httpx.Client, provisioned: Provisioned) -> None:
+def test_rate_limit_on_authorize(okta: OktaServer, http: httpx.Client, provisioned: Provisioned) -> None:
+    freeze_clock(okta.base_url)  # Okta counts per minute: held still, the requests below fall in one minute
     http.post("/_emulator/settings", json={"rate_limit_per_minute": 2})
     first = authorize(http, authorize_params(provisioned))
     assert first.status_code == 200 and first.headers["x-rate-limit-remaining"] == "1"

@@ -34,6 +34,7 @@ from e2e.pages.okta import (
     OktaIdentifyPage,
     OktaPasswordPage,
     OktaTotpPage,
+    WidgetIgnoredSubmitError,
 )
 from emulators.common.server import ServerThread, bind_socket
 from emulators.okta import OktaEmulatorConfig, create_app
@@ -173,9 +174,9 @@ def test_totp_challenge_accepts_a_fresh_code_and_rejects_a_reused_one(page: Page
     factor_id, shared_secret = org.admin.enroll_totp_factor(user.id)
     totp = OktaTotp(shared_secret)
     assert len(shared_secret) == 16  # Okta's keyLength: 16 base32 characters
-    # Okta's clock at the start of a fresh window, so both codes below stay where they belong while we sign in.
+    # Okta's clock held still, so both codes below stay in their windows however slowly we sign in.
     controls = OktaControls(org.issuer)
-    okta_now = controls.start_fresh_totp_window()
+    okta_now = controls.freeze_clock()
     # Activate with the previous window's code, as Okta's own tests do, so the current code stays unused.
     used_code = totp.at(okta_now - 30)
     org.admin.activate_factor(user.id, factor_id, used_code)
@@ -264,3 +265,64 @@ def test_a_locked_user_is_refused_in_each_documented_variant(
     identify.expect_loaded()
     shown = identify.sign_in_expecting_error(login, Secret(password)).expect_error_among(LOCKED_USER_MESSAGES)
     assert shown == (ACCOUNT_LOCKED if show else UNABLE_TO_SIGN_IN)
+
+
+def open_password_page_on_a_fixed_page_clock(page: Page, org: Org, generation: str) -> tuple[OktaUser, str, float]:
+    """The password page, with the page's Date.now fixed (its timers keep running); returns the fixed time."""
+    user = new_user(org)
+    page.clock.install()  # before the widget loads, so that its Date.now is the page clock's
+    state = open_authorize(page, org, (generation, "identifier-first"))
+    OktaIdentifyPage(page).submit_username(user.login)
+    OktaPasswordPage(page).expect_loaded()
+    httpx.delete(f"{org.issuer}/_emulator/log").raise_for_status()
+    fixed = page.evaluate("Date.now()") + 1_000
+    page.clock.set_fixed_time(fixed)
+    return user, state, fixed
+
+
+def password_answers(org: Org) -> list[int]:
+    answers = httpx.get(f"{org.issuer}/_emulator/log", params={"path": "/idp/idx/challenge/answer"}).json()
+    return [a["status"] for a in answers]
+
+
+@pytest.mark.parametrize("generation", ["gen2", "gen3"])
+def test_what_the_widget_did_with_a_click_is_read_from_the_page(page: Page, org: Org, generation: str) -> None:
+    """Gen2 drops a submit made within 200 ms of the form's previous one (underscore's throttle, which reads
+    Date.now). With the page's Date.now fixed that window never ends, so the drop is certain: the page object must
+    tell it from the page's state, and the request log must show that the dropped click sent nothing. Gen3 has no
+    such window."""
+    user, state, fixed = open_password_page_on_a_fixed_page_clock(page, org, generation)
+    widget = OktaPasswordPage(page).widget
+
+    widget.password.fill("Wrong-Passw0rd!")
+    first = widget.click_submit()
+    OktaPasswordPage(page).expect_error(PASSWORD_INCORRECT)
+    widget.password.fill(user.password.get())
+    second = widget.click_submit()  # at the same instant of the page's clock as the first
+    if generation == "gen2":
+        assert (first, second) == ("sent", "ignored")
+        assert password_answers(org) == [403]
+        page.clock.set_fixed_time(fixed + 200)
+        assert widget.click_submit() == "sent"
+    else:
+        assert (first, second) == ("handled", "handled")
+
+    expect_code_at_redirect_uri(page, org, state)
+    assert password_answers(org) == [403, 200]
+
+
+def test_send_repeats_only_dropped_clicks_and_says_so_when_every_click_is_dropped(page: Page, org: Org) -> None:
+    user, state, fixed = open_password_page_on_a_fixed_page_clock(page, org, "gen2")
+    password_page = OktaPasswordPage(page, timeout_ms=3_000)
+    password_page.verify(Secret("Wrong-Passw0rd!"))
+    password_page.expect_error(PASSWORD_INCORRECT)
+
+    with pytest.raises(WidgetIgnoredSubmitError, match=r"dropped \d+ clicks on submit in 3 s; nothing was sent"):
+        password_page.verify(user.password)  # the page's clock stands still: Gen2 drops every click
+    assert password_page.widget.ignored_clicks >= 2
+    assert password_answers(org) == [403]
+
+    page.clock.set_fixed_time(fixed + 200)
+    password_page.verify(user.password)
+    expect_code_at_redirect_uri(page, org, state)
+    assert password_answers(org) == [403, 200]
