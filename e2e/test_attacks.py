@@ -31,7 +31,7 @@ from e2e.pages.app import AppErrorPage, AppRefusal, is_refusal_response, refusal
 pytestmark = pytest.mark.attack
 
 ATTACKER = "https://attacker.example"
-# Okta's text (reference/okta.md §4; captured in the Okta emulator's oauth.py).
+# Okta's text (the Okta emulator's oauth.py, which reproduces Okta's answer).
 OKTA_MULTIPLE_CREDENTIALS = (
     "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization "
     "header, credentials in the post body, or a client_assertion in the post body."

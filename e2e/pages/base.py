@@ -6,7 +6,7 @@ import re
 from typing import ClassVar
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 # Places where the services put what a user is told: Logto toasts and inline errors, Okta's widget alerts,
 # the app's error panel.
@@ -70,14 +70,41 @@ def redact_url(url: str) -> str:
     return _SECRET_QUERY.sub(lambda m: m.group(1) + "<redacted>", url)
 
 
+# How long a page object waits for a page state unless told otherwise (ms): a bound for a loaded CI runner, not an
+# expected duration. Set once per test from the settings (E2E_TIMEOUT_MS, or E2E_LIVE_TIMEOUT_MS with a real party)
+# by the `page` fixtures, together with Playwright's own defaults, so every wait of a run has the same bound.
+_default_timeout_ms = 30_000.0
+
+
+def set_default_timeout(timeout_ms: float) -> None:
+    """The bound (ms) of every page object's waits from now on, where a page object is not given one."""
+    global _default_timeout_ms
+    _default_timeout_ms = float(timeout_ms)
+
+
+def default_timeout() -> float:
+    """The current bound (ms) of page objects' waits (see set_default_timeout)."""
+    return _default_timeout_ms
+
+
+def bound_every_wait(page: Page, timeout_ms: float) -> None:
+    """One bound (ms) for every wait on `page`: Playwright's actions and navigations, `expect`, and page objects."""
+    page.set_default_timeout(timeout_ms)
+    page.set_default_navigation_timeout(timeout_ms)
+    expect.set_options(timeout=timeout_ms)
+    set_default_timeout(timeout_ms)
+
+
 class PageObject:
-    """A page a user sees. Subclasses name it and define what proves the browser is on it."""
+    """A page a user sees. Subclasses name it and define what proves the browser is on it.
+
+    `timeout_ms` bounds each of its waits; None means the run's bound (set_default_timeout)."""
 
     name: ClassVar[str] = "page"
 
-    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, timeout_ms: float | None = None) -> None:
         self.page = page
-        self.timeout_ms = timeout_ms
+        self.timeout_ms = timeout_ms if timeout_ms is not None else default_timeout()
 
     def expect_loaded(self) -> None:
         """Wait until the browser shows this page; fail naming the page expected and the page seen."""

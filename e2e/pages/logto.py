@@ -1,4 +1,4 @@
-"""Logto's sign-in experience: the pages and texts a real Logto 1.37 shows (logto-captures/)."""
+"""Logto's sign-in experience: the pages and texts a real Logto 1.37 shows (tests/data/logto-1.37/, emulators/logto/README.md)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ CONNECTOR_VALIDATION_SESSION_NOT_FOUND = "The connector session for token valida
 REQUEST_TIMEOUT = "Request timeout. Please try again later."
 
 
-# Logto's toasts close themselves after 3 s (logto-captures/journey.md), a window a loaded machine can miss: every
+# Logto's toasts close themselves after 3 s (tests/data/README.md), a window a loaded machine can miss: every
 # document of the page records the text of each toast it shows, from before its own scripts run.
 _TOAST_RECORDER = """(() => {
   const shown = [];
@@ -59,7 +59,7 @@ def _record_toasts(page: Page) -> None:
 class _LogtoPage(PageObject):
     path = "/"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.endpoint = endpoint.rstrip("/")
         # Logto shows server errors as toasts (a react-modal with role=toast, 3 s) and form errors inline.
@@ -92,7 +92,7 @@ class LogtoSignInPage(_LogtoPage):
     name = "Logto sign-in page"
     path = "/sign-in"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, endpoint, timeout_ms)
         # No id, no placeholder, a label not tied to the input: the form field name is the stable handle.
         self.identifier = page.locator('input[name="identifier"]')
@@ -148,7 +148,7 @@ class LogtoSsoEmailPage(_LogtoPage):
     name = "Logto single sign-on email page"
     path = "/single-sign-on/email"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, endpoint, timeout_ms)
         self.identifier = page.locator('input[name="identifier"]')
         self.submit = page.get_by_role("button", name=SSO_BUTTON, exact=True)
@@ -174,7 +174,7 @@ class LogtoSsoConnectorsPage(_LogtoPage):
     name = "Logto SSO connector picker"
     path = "/single-sign-on/connectors"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, endpoint, timeout_ms)
         self.connector_buttons = page.get_by_role("button", name=re.compile(r"Continue with "))
 
@@ -202,7 +202,7 @@ class LogtoApiErrorPage(_LogtoPage):
     name = "Logto API error page"
     path = "/api/"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, endpoint, timeout_ms)
         self.text = page.locator("body")
 

@@ -1,6 +1,6 @@
 """Okta's hosted sign-in page: the real Sign-In Widget 7.x, Gen2 or Gen3, identifier-first or one-page.
 
-Only selectors that okta-captures/selectors.md proves on both generations are used, all in OktaWidget; the
+Only selectors that tests/data/okta-widget-7.49/selector-matrix.json proves on both generations are used, all in OktaWidget; the
 pages differ by their form heading ([data-se="o-form-head"]), which is also how a page knows it is shown.
 """
 
@@ -13,7 +13,7 @@ import time
 from playwright.sync_api import Page, expect
 
 from e2e.fixtures.settings import Secret
-from e2e.pages.base import PageObject
+from e2e.pages.base import PageObject, default_timeout
 
 IDENTIFY_HEADING = "Sign In"
 PASSWORD_HEADING = "Verify with your password"
@@ -41,8 +41,8 @@ LOCKED_USER_MESSAGES = (UNABLE_TO_SIGN_IN, ACCOUNT_LOCKED)
 # what the widget did with that submit, so the report survives a navigation that may follow at once.
 #   Gen2 (Courage's BaseForm, okta-signin-widget dist/esm/packages/@okta/courage-dist/.../views/forms/BaseForm.js)
 #   runs its save through `_.throttle(__save, 200, {trailing: false})`: a submit within 200 ms of the form's last
-#   accepted one is dropped without a trace (okta-captures/widget.md: "silently drops a submit made within
-#   ~100-200 ms after an error is rendered"; Gen2 keeps the same form instance after a 4xx answer). An accepted
+#   accepted one is dropped without a trace (tests/data/README.md, "Widget behaviour", 2; Gen2 keeps the same
+#   form instance after a 4xx answer). An accepted
 #   submit synchronously, inside the same dispatch, either fails client-side validation (its errors are cleared and
 #   redrawn) or reaches FormController.handleSaveForm (src/v2/controllers/FormController.js), which marks the button
 #   `link-button-disabled` and triggers the model's `request` event, which puts the form into `o-form-saving`
@@ -106,7 +106,7 @@ class OktaWidget:
         # Clicks the widget provably dropped (Gen2's submit throttle) and that send() therefore repeated.
         self.ignored_clicks = 0
 
-    def send(self, timeout_ms: float = 10_000) -> None:
+    def send(self, timeout_ms: float | None = None) -> None:
         """Click submit once, as a user does; click again only when the page proves the widget dropped the click.
 
         A click is made only when the submit button is enabled (both generations disable it while a request is
@@ -114,8 +114,10 @@ class OktaWidget:
         errors, or has dropped the click (its 200 ms submit throttle, see _SUBMIT_PROBE); only in the last case,
         which sent nothing, is the click repeated. Nothing here depends on how long anything
         takes: the widget sends at most one IDX request per call. Raises WidgetIgnoredSubmitError if the widget
-        drops clicks for timeout_ms (ms), or Playwright's TimeoutError if the button never becomes clickable.
+        drops clicks for timeout_ms (ms; None: the run's bound), or Playwright's TimeoutError if the button never
+        becomes clickable.
         """
+        timeout_ms = timeout_ms if timeout_ms is not None else default_timeout()
         deadline = time.monotonic() + timeout_ms / 1000
         ignored = 0
         while self.click_submit(timeout_ms) == "ignored":
@@ -126,11 +128,13 @@ class OktaWidget:
                     f"the Okta widget dropped {ignored} clicks on submit in {timeout_ms / 1000:.0f} s; nothing was sent"
                 )
 
-    def click_submit(self, timeout_ms: float = 10_000) -> str:
+    def click_submit(self, timeout_ms: float | None = None) -> str:
         """One click on submit; returns what the widget did with it, as the page shows at the end of the click's
         submit dispatch: "sent" (Gen2 is saving: its IDX request is under way), "refused" (Gen2 redrew its
         validation errors), "ignored" (Gen2 did nothing and will send nothing) or "handled" (Gen3)."""
-        # Ready: both generations disable the button while a request is pending (okta-captures/widget.md).
+        timeout_ms = timeout_ms if timeout_ms is not None else default_timeout()
+        # Ready: both generations disable the button while a request is pending (tests/data/README.md, "Widget
+        # behaviour").
         expect(self.submit).to_be_enabled(timeout=timeout_ms)
         mark = f"[e2e okta-widget submit {next(_submit_probes)}] "
         self.page.evaluate(_SUBMIT_PROBE, mark)
@@ -149,7 +153,7 @@ class OktaWidget:
 class _OktaWidgetPage(PageObject):
     heading_text = ""
 
-    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.widget = OktaWidget(page)
 
@@ -246,7 +250,7 @@ class OktaErrorPage(PageObject):
 
     name = "Okta error page"
 
-    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.body = page.locator("body")
 

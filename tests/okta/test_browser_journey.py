@@ -1,5 +1,5 @@
 """The hosted sign-in page is the real Okta Sign-In Widget: drive it on both generations and both layouts,
-with selectors that okta-captures/selectors.md proves on the real widget."""
+with selectors proven on the real widget (tests/data/okta-widget-7.49/selector-matrix.json)."""
 
 from __future__ import annotations
 

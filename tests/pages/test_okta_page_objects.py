@@ -1,15 +1,17 @@
 """The suite's Okta page objects drive the real Sign-In Widget, Gen2 and Gen3, identifier-first and one-page.
 
 Only the page objects of e2e/pages/okta.py are used here, so this proves their selectors on every variant the
-embedded Okta can show (and okta-captures/selectors.md proves the same selectors on the real widget).
+embedded Okta can show (and tests/data/okta-widget-7.49/selector-matrix.json proves the same selectors on the real widget).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -326,3 +328,109 @@ def test_send_repeats_only_dropped_clicks_and_says_so_when_every_click_is_droppe
     password_page.verify(user.password)
     expect_code_at_redirect_uri(page, org, state)
     assert password_answers(org) == [403, 200]
+
+
+# The real widget's selector matrix (tests/data/okta-widget-7.49/, see tests/data/README.md).
+SELECTOR_MATRIX = json.loads(
+    (Path(__file__).resolve().parents[1] / "data/okta-widget-7.49/selector-matrix.json").read_text()
+)
+MATRIX_CELL = re.compile(r"^(\d+)(?:\((\d+)v\))?$")
+# Where the capture shows what a test fixture said rather than what an org says: two of Okta's mock error files
+# offer fewer choices than the page before them (one authenticator; no registration), and Gen3 re-renders from an
+# error answer while Gen2 keeps its form (tests/data/README.md). The emulator answers as an org does, consistently.
+MOCK_FILE_ARTIFACTS = {
+    ("gen3", "challenge-password-wrong"): {
+        '[data-se="switchAuthenticator"]',
+        'get_by_role("link", name="Verify with something else")',
+    },
+    ("gen3", "user-not-assigned"): {'[data-se="enroll"]', 'get_by_role("link", name="Sign up")'},
+}
+
+
+def real_widget_counts(state: str, generation: str) -> dict[str, tuple[int, int]]:
+    """selector -> (matches, visible matches) on the real widget, for the CSS selectors and the role and label ones."""
+    column = SELECTOR_MATRIX["states"].index(state)
+    counts = {}
+    for selector, cells in SELECTOR_MATRIX["selectors"].items():
+        if "/\\S/" in selector:  # a JavaScript regex in the capture's notation, not a Python locator
+            continue
+        cell = cells[column].split("/")[0 if generation == "gen2" else 1]
+        matched = MATRIX_CELL.match(cell)
+        assert matched, f"selector-matrix.json: {selector} {state}: {cell!r}"
+        total = int(matched.group(1))
+        counts[selector] = (total, int(matched.group(2)) if matched.group(2) else total)
+    return counts
+
+
+def emulated_widget_counts(page: Page, selectors: list[str]) -> dict[str, tuple[int, int]]:
+    counts = {}
+    for selector in selectors:
+        # The matrix names Playwright calls (`get_by_role("button", name="Next")`) or CSS selectors.
+        locator = eval(f"page.{selector}", {"page": page}) if selector.startswith("get_by_") else page.locator(selector)  # noqa: S307
+        matches = locator.all()
+        counts[selector] = (len(matches), sum(1 for match in matches if match.is_visible()))
+    return counts
+
+
+def walk_the_widget_states(page: Page, org: Org, generation: str) -> Iterator[str]:
+    """Drive the embedded Okta into the captured states it can show, yielding each state's name once it shows.
+
+    Each scenario starts without cookies, as each capture did: Gen2 fills Username from the last one it saw."""
+    user, unassigned = new_user(org), new_user(org, assigned=False)
+    wrong = Secret("Wrong-Passw0rd!")
+
+    open_authorize(page, org, (generation, "identifier-first"))
+    identify = OktaIdentifyPage(page)
+    identify.expect_loaded()
+    yield "identify"
+    identify.widget.send()
+    expect(identify.widget.field_error.first).to_be_visible()
+    yield "identify-empty-submit"
+    identify.submit_username(user.login)
+    password_page = OktaPasswordPage(page)
+    password_page.expect_loaded()
+    yield "challenge-password"
+    password_page.verify(wrong)
+    password_page.expect_error(PASSWORD_INCORRECT)
+    yield "challenge-password-wrong"
+
+    page.context.clear_cookies()
+    open_authorize(page, org, (generation, "identifier-first"))
+    identify.expect_loaded()
+    identify.submit_username(unassigned.login)
+    identify.expect_error(USER_NOT_ASSIGNED)
+    yield "user-not-assigned"
+
+    page.context.clear_cookies()
+    open_authorize(page, org, (generation, "one-page"))
+    identify.expect_loaded()
+    expect(identify.widget.password).to_be_visible()
+    yield "one-page"
+    identify.widget.send()
+    expect(identify.widget.field_error.first).to_be_visible()
+    yield "one-page-empty-submit"
+    identify.widget.username.fill(user.login)
+    identify.widget.password.fill(wrong.get())
+    identify.widget.send()
+    identify.expect_error(UNABLE_TO_SIGN_IN)
+    yield "one-page-wrong-password"
+
+
+@pytest.mark.parametrize("generation", ["gen2", "gen3"])
+def test_the_emulated_widget_matches_the_real_widgets_selector_matrix(
+    page: Page, org: Org, org_settings: OktaControls, generation: str
+) -> None:
+    """Every selector of the real widget's matrix matches as often (and as visibly) on the embedded Okta's pages, in
+    each state both can show: what the page objects rely on holds on the real widget, and the emulator serves it."""
+    # The capture's org offered "Sign up" and a second authenticator ("Verify with something else").
+    org_settings.settings(self_service_registration=True, email_authenticator=True)
+    differences = []
+    for state in walk_the_widget_states(page, org, generation):
+        real = real_widget_counts(state, generation)
+        for selector in MOCK_FILE_ARTIFACTS.get((generation, state), ()):
+            del real[selector]
+        emulated = emulated_widget_counts(page, list(real))
+        differences += [
+            f"{state}: {sel}: real {real[sel]}, emulated {emulated[sel]}" for sel in real if real[sel] != emulated[sel]
+        ]
+    assert not differences, "the emulated widget differs from the real one:\n" + "\n".join(differences)
