@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from e2e.fixtures.browser import (
     CPU_THROTTLING_ENV,
@@ -15,6 +15,7 @@ from e2e.fixtures.browser import (
     throttle_cpu,
 )
 from e2e.fixtures.settings import Settings, SettingsError, load_settings
+from e2e.pages.base import bound_every_wait
 
 
 def _settings_or_none() -> Settings | None:
@@ -73,9 +74,7 @@ def page(page: Page, pytestconfig: pytest.Config, browser_name: str) -> Page:
     """pytest-playwright's page, CPU-throttled when the run asks for it (stress runs: benchmarks/stress.py)."""
     rate = cpu_throttling_rate(pytestconfig.getoption("--cpu-throttling"))
     timeout_ms = BROWSER_TEST_TIMEOUT_MS * rate  # a page slowed down N times gets N times the bound
-    page.set_default_timeout(timeout_ms)
-    page.set_default_navigation_timeout(timeout_ms)
-    expect.set_options(timeout=timeout_ms)
+    bound_every_wait(page, timeout_ms)
     if rate > 1 and browser_name == "chromium":
         throttle_cpu(page, rate)
     return page

@@ -22,6 +22,7 @@ from e2e.fixtures.identities import IdentityFactory
 from e2e.fixtures.settings import Secret, load_settings
 from e2e.fixtures.stack import SsoUser, Stack, start_stack
 from e2e.journey import SsoJourney
+from e2e.pages.base import bound_every_wait
 from e2e.pages.logto import INVALID_CREDENTIALS, LogtoSsoEmailPage
 from e2e.pages.okta import PASSWORD_INCORRECT, UNABLE_TO_SIGN_IN, OktaPasswordPage
 
@@ -64,8 +65,7 @@ def user(stack: Stack) -> Iterator[SsoUser]:
 
 @pytest.fixture
 def journey(page: Page, stack: Stack) -> SsoJourney:
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_default_navigation_timeout(TIMEOUT_MS)
+    bound_every_wait(page, TIMEOUT_MS)
     throttle_cpu(page, THROTTLING)
     return SsoJourney(page, stack, TIMEOUT_MS)
 
