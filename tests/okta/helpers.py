@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -11,8 +12,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 from starlette.applications import Starlette
 
+from e2e.fixtures.controls import OktaControls
 from e2e.fixtures.okta_admin import OktaManagementClient
-from emulators.okta.totp import OktaTOTP
+from e2e.fixtures.totp import OktaTotp
 
 API_TOKEN = "00T3st-Okta-Api-Token-f0r-the-emulator"
 PASSWORD = "Corr3ct-Horse-Battery"
@@ -47,21 +49,20 @@ def freeze_clock(base_url: str) -> float:
     Anything that depends on a time window (TOTP's 30 s steps, the per-minute rate limit, the lockout window)
     then stays inside its window however slowly the machine runs; tests move time only with {"advance": s}.
     """
-    response = httpx.post(base_url + "/_emulator/clock", json={"freeze": True})
-    response.raise_for_status()
-    return response.json()["now"]
+    with contextlib.closing(OktaControls(base_url)) as controls:
+        return controls.freeze_clock()
 
 
-def enroll_totp(admin: OktaManagementClient, user_id: str, now: float) -> OktaTOTP:
+def enroll_totp(admin: OktaManagementClient, user_id: str, now: float) -> OktaTotp:
     """Enrol and activate Google Authenticator with the code of the window before `now` (the emulator's time), as
     Okta's own tests do, so the current window's code stays unused."""
     factor_id, secret = admin.enroll_totp_factor(user_id)
-    totp = OktaTOTP(secret)
+    totp = OktaTotp(secret)
     admin.activate_factor(user_id, factor_id, totp.at(now - 30))
     return totp
 
 
-def wrong_code(totp: OktaTOTP, now: float, window: int = 1) -> str:
+def wrong_code(totp: OktaTotp, now: float, window: int = 1) -> str:
     """A well-formed code that is none of the codes Okta accepts at `now` (±window steps of 30 s)."""
     valid = {totp.at(now + 30 * step) for step in range(-window, window + 1)}
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)

@@ -3,6 +3,7 @@ with selectors proven on the real widget (tests/data/okta-widget-7.49/selector-m
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.fixtures.controls import OktaControls
 from e2e.pages.okta import OktaWidget
 from tests.okta.helpers import (
     IdxDriver,
@@ -39,9 +41,8 @@ GENERATIONS = [pytest.param("gen2", id="gen2"), pytest.param("gen3", id="gen3")]
 
 
 def configure(okta: OktaServer, generation: str, layout: str) -> None:
-    httpx.post(
-        okta.base_url + "/_emulator/settings", json={"widget_generation": generation, "layout": layout}
-    ).raise_for_status()
+    with contextlib.closing(OktaControls(okta.base_url)) as controls:
+        controls.settings(widget_generation=generation, layout=layout)
 
 
 @pytest.fixture(params=VARIANTS)
@@ -256,9 +257,9 @@ def test_unregistered_redirect_uri_shows_okta_error_page(
     expect(page.get_by_text("must be a Login redirect URI in the client app settings")).to_be_visible()
 
 
-def test_rate_limit_page(page: Page, okta: OktaServer, provisioned: Provisioned) -> None:
-    freeze_clock(okta.base_url)  # Okta counts per minute: held still, both requests below fall in one minute
-    httpx.post(okta.base_url + "/_emulator/settings", json={"rate_limit_per_minute": 1}).raise_for_status()
+def test_rate_limit_page(page: Page, okta: OktaServer, provisioned: Provisioned, controls: OktaControls) -> None:
+    controls.freeze_clock()  # Okta counts per minute: held still, both requests below fall in one minute
+    controls.settings(rate_limit_per_minute=1)
     url, _ = authorize_url(okta, provisioned)
     page.goto(url)
     response = page.goto(url)
@@ -267,11 +268,10 @@ def test_rate_limit_page(page: Page, okta: OktaServer, provisioned: Provisioned)
     expect(page.get_by_text("E0000047")).to_be_visible()
 
 
-def test_unknown_user_message_variant_on_one_page(page: Page, okta: OktaServer, provisioned: Provisioned) -> None:
-    httpx.post(
-        okta.base_url + "/_emulator/settings",
-        json={"widget_generation": "gen3", "layout": "one-page", "unknown_user_behaviour": "message"},
-    ).raise_for_status()
+def test_unknown_user_message_variant_on_one_page(
+    page: Page, okta: OktaServer, provisioned: Provisioned, controls: OktaControls
+) -> None:
+    controls.settings(widget_generation="gen3", layout="one-page", unknown_user_behaviour="message")
     url, _ = authorize_url(okta, provisioned)
     page.goto(url)
     expect(page.locator(HEAD)).to_have_text("Sign In")

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from e2e.fixtures.okta_admin import OktaApiError, OktaManagementClient
-from emulators.okta.totp import OktaTOTP
+from e2e.fixtures.totp import OktaTotp
 from tests.okta.helpers import API_TOKEN, PASSWORD, OktaServer, freeze_clock, wrong_code
 
 
@@ -144,7 +144,7 @@ def test_totp_factor_enrol_and_activate(okta: OktaServer, admin: OktaManagementC
     assert factor["status"] == "PENDING_ACTIVATION"
     activation = factor["_embedded"]["activation"]
     assert activation["timeStep"] == 30 and activation["encoding"] == "base32" and activation["keyLength"] == 16
-    totp = OktaTOTP(activation["sharedSecret"])
+    totp = OktaTotp(activation["sharedSecret"])
     with pytest.raises(OktaApiError) as info:
         admin.activate_factor(user["id"], factor["id"], wrong_code(totp, now))
     assert info.value.status == 403 and info.value.error_code == "E0000068"

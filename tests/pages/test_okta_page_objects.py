@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from starlette.applications import Starlette
@@ -50,6 +49,7 @@ class Org:
     admin: OktaManagementClient
     app: dict
     redirect_uri: str
+    controls: OktaControls
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,9 @@ def org() -> Iterator[Org]:
     admin = OktaManagementClient(okta_site.base_url, token)
     redirect_uri = f"{callback_site.base_url}/cb"
     app = admin.create_oidc_web_app("page-objects", [redirect_uri])
-    yield Org(okta_site.base_url, admin, app, redirect_uri)
+    controls = OktaControls(okta_site.base_url)
+    yield Org(okta_site.base_url, admin, app, redirect_uri, controls)
+    controls.close()
     admin.close()
     okta.stop()
     callback.stop()
@@ -108,9 +110,7 @@ def new_user(org: Org, *, assigned: bool = True) -> OktaUser:
 
 def open_authorize(page: Page, org: Org, variant: tuple[str, str]) -> str:
     generation, layout = variant
-    httpx.post(
-        f"{org.issuer}/_emulator/settings", json={"widget_generation": generation, "layout": layout}
-    ).raise_for_status()
+    org.controls.settings(widget_generation=generation, layout=layout)
     state = secrets.token_urlsafe(8)
     query = {
         "client_id": org.app["credentials"]["oauthClient"]["client_id"],
@@ -257,10 +257,8 @@ def test_a_locked_user_is_refused_in_each_documented_variant(
     org_settings.settings(show_lockout_failures=show)
     login, password = f"locked.{secrets.token_hex(3)}@acme.test", f"Pw-{secrets.token_urlsafe(10)}1!"
     user_id = "00u" + secrets.token_hex(8)
-    seeded = httpx.post(f"{org.issuer}/_emulator/seed", json={"users": [{
-        "id": user_id, "login": login, "email": login, "firstName": "Lou", "lastName": "Locked",
-        "password": password, "status": "LOCKED_OUT"}]})  # fmt: skip
-    seeded.raise_for_status()
+    org.controls.seed(users=[{"id": user_id, "login": login, "email": login, "firstName": "Lou", "lastName": "Locked",
+                              "password": password, "status": "LOCKED_OUT"}])  # fmt: skip
     org.admin.assign_user_to_app(org.app["id"], user_id)
     open_authorize(page, org, variant)
     identify = OktaIdentifyPage(page)
@@ -276,15 +274,14 @@ def open_password_page_on_a_fixed_page_clock(page: Page, org: Org, generation: s
     state = open_authorize(page, org, (generation, "identifier-first"))
     OktaIdentifyPage(page).submit_username(user.login)
     OktaPasswordPage(page).expect_loaded()
-    httpx.delete(f"{org.issuer}/_emulator/log").raise_for_status()
+    org.controls.clear_log()
     fixed = page.evaluate("Date.now()") + 1_000
     page.clock.set_fixed_time(fixed)
     return user, state, fixed
 
 
 def password_answers(org: Org) -> list[int]:
-    answers = httpx.get(f"{org.issuer}/_emulator/log", params={"path": "/idp/idx/challenge/answer"}).json()
-    return [a["status"] for a in answers]
+    return [a["status"] for a in org.controls.log("/idp/idx/challenge/answer")]
 
 
 @pytest.mark.parametrize("generation", ["gen2", "gen3"])
