@@ -291,3 +291,45 @@ def test_a_failing_hop_is_reported_once_naming_the_hop_and_what_the_page_showed(
     # the hop's lines above show no state or nonce; the code grants access and shows nowhere (e2e/plugin.py scrubs
     # what the browser sent from the whole report, the page's repr in the traceback too)
     assert "CODE-VALUE-789" not in text
+
+
+# ---- a table of scenarios keeps each row's catalogue id: --scenario, -k and the JUnit property -------------------
+TABLE = """
+import pytest
+pytestmark = pytest.mark.attack
+
+@pytest.mark.parametrize("fault", [
+    pytest.param("callback.wrong_state", id="S1-wrong-state"),
+    pytest.param("id_token.drop_iss", id="S16-no-iss"),
+    pytest.param("id_token.drop_aud", id="S16-no-aud"),
+])
+def test_the_app_refuses(fault): pass
+
+def test_s3_replayed_code(): pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "selected"),
+    [
+        pytest.param(["--scenario", "S16"], {"S16-no-iss": "S16", "S16-no-aud": "S16"}, id="scenario-option"),
+        pytest.param(["-k", "s1"], {"S1-wrong-state": "S1"}, id="k-exact-id-not-S16"),
+        pytest.param(
+            ["--scenario", "S1,S3"], {"S1-wrong-state": "S1", "test_s3_replayed_code": "S3"}, id="row-and-named-test"
+        ),
+    ],
+)
+def test_the_rows_of_a_scenario_table_are_selected_and_reported_by_their_catalogue_id(
+    pytester: pytest.Pytester, args: list[str], selected: dict[str, str]
+) -> None:
+    pytester.makeconftest('pytest_plugins = ("e2e.plugin",)\n')
+    pytester.makeini("[pytest]\nmarkers =\n    attack: an attack\n")
+    pytester.makepyfile(test_table=TABLE)
+
+    result = run(pytester, "-v", "--junitxml", "junit.xml", *args)
+
+    result.assert_outcomes(passed=len(selected), deselected=4 - len(selected))
+    passed = {m.group(1) for line in result.outlines if (m := re.search(r"(?:\[|::)([\w-]+)\]? PASSED", line))}
+    assert passed == set(selected), result.outlines
+    junit = (pytester.path / "junit.xml").read_text()
+    assert sorted(re.findall(r'<property name="scenario" value="(\w+)"', junit)) == sorted(selected.values())
