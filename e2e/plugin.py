@@ -10,7 +10,8 @@
   is scrubbed the same way; a failure starts with the hop, what the page showed and where the trace and
   screenshot are, and shows no Playwright-internal frames (e2e/reporting.py). A session fixture that fails
   (the stack, the browser) is reported once; the tests that needed it are skipped, pointing at that report.
-- Selection: `--scenario J1` (or `-k j1`, a scenario id alone) selects exactly that scenario.
+- Selection: `--scenario J1` (or `-k j1`, a scenario id alone) selects exactly that scenario, by the test's name
+  (test_j1_...) or, in a table of scenarios, by its rows' ids (S16-no-iss).
 - Options checked before any browser starts: --browser firefox/webkit, --browser-channel and --video name what
   is missing in one line; with pytest-xdist each worker runs its own stack (a session fixture).
 """
@@ -43,6 +44,7 @@ from e2e.reporting import (
 )
 
 _SCENARIO = re.compile(r"^test_([jfs]\d{1,2})_")
+_SCENARIO_ROW = re.compile(r"[JFS]\d{1,2}")
 _SCENARIO_KINDS = ("journey", "failure", "attack")
 _RUN_FOLDER = "e2e_run_folder"
 _SEEN = pytest.StashKey[set[str]]()
@@ -153,11 +155,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # ---- selection by scenario id -----------------------------------------------------------------------------------
 def scenario_id(item: pytest.Item) -> str | None:
-    """J1, F3, S12: the catalogue's id, from the test's name (test_j1_...), for the scenarios of the catalogue."""
+    """J1, F3, S12: the catalogue's id, for the scenarios of the catalogue: from the test's name (test_j1_...), or,
+    for a table of scenarios, from its row's id (test_...[chromium-S16-no-iss])."""
     if not any(item.get_closest_marker(kind) for kind in _SCENARIO_KINDS):
         return None
     match = _SCENARIO.match(getattr(item, "originalname", item.name))
-    return match.group(1).upper() if match else None
+    if match:
+        return match.group(1).upper()
+    callspec = getattr(item, "callspec", None)
+    row = [part for part in (callspec.id.split("-") if callspec else []) if _SCENARIO_ROW.fullmatch(part)]
+    return row[0].upper() if row else None
 
 
 @pytest.hookimpl(trylast=True)
