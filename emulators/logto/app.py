@@ -13,22 +13,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from emulators.common.clock import Clock
-from emulators.common.request_log import RequestLog, RequestLogMiddleware
+from emulators.common.request_log import RequestLogMiddleware
 
+from . import oidc
 from .authn import AuthnApi
 from .broker import Broker
 from .config import LogtoEmulatorConfig
 from .controls import Controls
 from .errors import LogtoError
 from .experience import ExperienceApi
-from .keys import SigningKey
 from .management import ManagementApi
-from .oidc import OidcProvider
 from .pages import Pages
 from .saml import SamlSp
-from .state import Store
-from .web import CookieJar
+from .tenant import Tenant
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -67,23 +64,15 @@ class _SecurityHeaders:
 
 
 def create_app(config: LogtoEmulatorConfig) -> Starlette:
-    clock = Clock()
-    store = Store(config, clock)
-    if config.seed_file is not None:
-        store.load_seed_file(config.seed_file)
-    keys = SigningKey()
-    cookies = CookieJar(
-        config.cookie_secret or secrets.token_urlsafe(32), secure=config.endpoint.startswith("https://")
-    )
-    log = RequestLog()
+    tenant = Tenant(config)
+    store, keys, log = tenant.store, tenant.keys, tenant.log
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     broker = Broker(config, store)
     saml = SamlSp(config)
-    oidc = OidcProvider(config, store, keys, cookies)
-    experience = ExperienceApi(store, oidc, broker, saml)
+    experience = ExperienceApi(tenant, broker, saml)
     authn = AuthnApi(store, saml)
     management = ManagementApi(config, store, keys, broker, saml)
-    pages = Pages(store, oidc, templates)
+    pages = Pages(tenant, templates)
     controls = Controls(store, log)
 
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -106,10 +95,6 @@ def create_app(config: LogtoEmulatorConfig) -> Starlette:
         middleware=[Middleware(_SecurityHeaders), Middleware(RequestLogMiddleware, log=log)],
         exception_handlers={500: server_error, LogtoError: server_error},
     )
+    app.state.tenant = tenant
     app.state.templates = templates
-    app.state.config = config
-    app.state.store = store
-    app.state.keys = keys
-    app.state.log = log
-    app.state.clock = clock
     return app

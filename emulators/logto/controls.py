@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from emulators.common.request_log import RequestLog
 
-from .oidc import CALLBACK_FAULTS, ID_TOKEN_FAULTS, TOKEN_FAULTS
+from .oidc.faults import CALLBACK_FAULTS, ID_TOKEN_FAULTS, TOKEN_FAULTS
 from .state import Store
 
 KNOWN_FAULTS = (

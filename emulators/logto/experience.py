@@ -13,9 +13,10 @@ from starlette.routing import Route
 from . import ids
 from .broker import Broker
 from .errors import LogtoError, invalid_enum, js_type, required, wrong_type, zod_error
-from .oidc import OidcProvider
+from .oidc.sessions import interaction_from_cookie
 from .saml import SamlConnectorError, SamlSp, is_saml_provider
-from .state import Interaction, Store, Verification, check_password
+from .state import Interaction, Verification, check_password
+from .tenant import Tenant
 
 # zod's e-mail regex (v3), case-insensitive
 ZOD_EMAIL = re.compile(r"^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$", re.I)
@@ -47,9 +48,9 @@ async def json_body(request: Request) -> Any:
 
 
 class ExperienceApi:
-    def __init__(self, store: Store, oidc: OidcProvider, broker: Broker, saml: SamlSp) -> None:
-        self.store = store
-        self.oidc = oidc
+    def __init__(self, tenant: Tenant, broker: Broker, saml: SamlSp) -> None:
+        self.tenant = tenant
+        self.store = tenant.store
         self.broker = broker
         self.saml = saml
 
@@ -72,7 +73,7 @@ class ExperienceApi:
         return PlainTextResponse("Method Not Allowed", status_code=405)
 
     def _interaction(self, request: Request) -> Interaction:
-        interaction = self.oidc.interaction_from_cookie(request)
+        interaction = interaction_from_cookie(self.tenant, request)
         if interaction is None:
             raise _SessionNotFound()
         return interaction
@@ -433,7 +434,7 @@ class ExperienceApi:
             interaction.login_ts = int(now)
             user["lastSignInAt"] = self.store.now_ms()
             user["updatedAt"] = user["lastSignInAt"]
-            return JSONResponse({"redirectTo": f"{self.oidc.issuer}/auth/{interaction.uid}"})
+            return JSONResponse({"redirectTo": f"{self.tenant.issuer}/auth/{interaction.uid}"})
 
         return await self._run(request, handler)
 

@@ -11,17 +11,17 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from .experience import connector_summary
-from .oidc import OidcProvider
-from .state import Store
+from .oidc.sessions import interaction_from_cookie
+from .tenant import Tenant
 from .web import SPA_HEADERS, redirect
 
 LABELS = {"username": "Username", "email": "Email", "phone": "Phone number"}
 
 
 class Pages:
-    def __init__(self, store: Store, oidc: OidcProvider, templates: Jinja2Templates) -> None:
-        self.store = store
-        self.oidc = oidc
+    def __init__(self, tenant: Tenant, templates: Jinja2Templates) -> None:
+        self.tenant = tenant
+        self.store = tenant.store
         self.templates = templates
 
     def routes(self) -> list[Route]:
@@ -56,7 +56,7 @@ class Pages:
         return self.templates.TemplateResponse(request, template, context, headers=SPA_HEADERS)
 
     def _guard(self, request: Request) -> Response | None:
-        if self.oidc.interaction_from_cookie(request) is None:
+        if interaction_from_cookie(self.tenant, request) is None:
             target = (
                 self.store.sign_in_exp.get("unknownSessionRedirectUrl") or f"{self.store.config.base}/unknown-session"
             )

@@ -1,0 +1,35 @@
+"""One emulated Logto tenant at run time: its settings, memory, clock, signing key, cookie signer and request log.
+
+Every handler reaches it as `request.app.state.tenant`, as the Okta emulator's handlers reach `Org`. It imports
+none of the endpoint modules, so the package's imports form a tree with this module near its root.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from emulators.common.clock import Clock
+from emulators.common.request_log import RequestLog
+from emulators.logto.config import LogtoEmulatorConfig
+from emulators.logto.keys import SigningKey
+from emulators.logto.state import Store
+from emulators.logto.web import CookieJar
+
+
+class Tenant:
+    def __init__(self, config: LogtoEmulatorConfig) -> None:
+        self.config = config
+        self.clock = Clock()
+        self.store = Store(config, self.clock)
+        if config.seed_file is not None:
+            self.store.load_seed_file(config.seed_file)
+        self.keys = SigningKey()
+        self.cookies = CookieJar(
+            config.cookie_secret or secrets.token_urlsafe(32), secure=config.endpoint.startswith("https://")
+        )
+        self.log = RequestLog()
+
+    @property
+    def issuer(self) -> str:
+        """The OIDC issuer, `{endpoint}/oidc`."""
+        return self.config.issuer
