@@ -11,21 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from emulators.common.request_log import RequestLogMiddleware
-
-from . import oidc
-from .authn import AuthnApi
-from .broker import Broker
-from .config import LogtoEmulatorConfig
-from .controls import Controls
-from .errors import LogtoError
-from .experience import ExperienceApi
-from .management import ManagementApi
-from .pages import Pages
-from .saml import SamlSp
-from .tenant import Tenant
+from emulators.logto import authn, controls, experience, management, oidc, pages
+from emulators.logto.config import LogtoEmulatorConfig
+from emulators.logto.errors import LogtoError
+from emulators.logto.tenant import Tenant
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -65,15 +56,6 @@ class _SecurityHeaders:
 
 def create_app(config: LogtoEmulatorConfig) -> Starlette:
     tenant = Tenant(config)
-    store, keys, log = tenant.store, tenant.keys, tenant.log
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    broker = Broker(config, store)
-    saml = SamlSp(config)
-    experience = ExperienceApi(tenant, broker, saml)
-    authn = AuthnApi(store, saml)
-    management = ManagementApi(config, store, keys, broker, saml)
-    pages = Pages(tenant, templates)
-    controls = Controls(store, log)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, LogtoError):
@@ -92,9 +74,9 @@ def create_app(config: LogtoEmulatorConfig) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_SecurityHeaders), Middleware(RequestLogMiddleware, log=log)],
+        middleware=[Middleware(_SecurityHeaders), Middleware(RequestLogMiddleware, log=tenant.log)],
         exception_handlers={500: server_error, LogtoError: server_error},
     )
     app.state.tenant = tenant
-    app.state.templates = templates
+    app.state.templates = pages.TEMPLATES  # the provider's signed-out page renders with them too
     return app

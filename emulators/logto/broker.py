@@ -13,11 +13,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from . import ids
-from .config import LogtoEmulatorConfig
-from .errors import LogtoError, js_type
-from .state import Store
-from .upstream import GotClient, UpstreamFailure
+from emulators.logto import ids
+from emulators.logto.config import LogtoEmulatorConfig
+from emulators.logto.errors import LogtoError, js_type
+from emulators.logto.state import Store
+from emulators.logto.upstream import GotClient, UpstreamFailure
 
 BASE_SCOPES = ["openid", "profile", "email"]
 UPSTREAM_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from emulators.common.clock import Clock
-
-from . import ids
-from .config import LogtoEmulatorConfig
+from emulators.logto import ids
+from emulators.logto.config import LogtoEmulatorConfig
 
 TENANT_ID = "default"
 
@@ -277,7 +276,7 @@ class Store:
     # ---- connectors ------------------------------------------------------------------------------
     def available_connectors(self) -> list[dict[str, Any]]:
         """Connectors with a usable config and at least one domain, ordered by id (as observed)."""
-        from .saml import is_saml_provider, is_valid_config
+        from emulators.logto.saml import is_saml_provider, is_valid_config
 
         usable = [
             c

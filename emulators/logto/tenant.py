@@ -1,4 +1,5 @@
-"""One emulated Logto tenant at run time: its settings, memory, clock, signing key, cookie signer and request log.
+"""One emulated Logto tenant at run time: its settings, memory, clock, signing key, cookie signer, request log,
+SSO broker (towards the upstream OIDC IdP) and SAML service provider.
 
 Every handler reaches it as `request.app.state.tenant`, as the Okta emulator's handlers reach `Org`. It imports
 none of the endpoint modules, so the package's imports form a tree with this module near its root.
@@ -10,8 +11,10 @@ import secrets
 
 from emulators.common.clock import Clock
 from emulators.common.request_log import RequestLog
+from emulators.logto.broker import Broker
 from emulators.logto.config import LogtoEmulatorConfig
 from emulators.logto.keys import SigningKey
+from emulators.logto.saml import SamlSp
 from emulators.logto.state import Store
 from emulators.logto.web import CookieJar
 
@@ -28,6 +31,8 @@ class Tenant:
             config.cookie_secret or secrets.token_urlsafe(32), secure=config.endpoint.startswith("https://")
         )
         self.log = RequestLog()
+        self.broker = Broker(config, self.store)
+        self.saml = SamlSp(config)
 
     @property
     def issuer(self) -> str:
