@@ -58,7 +58,7 @@ async def _saml_acs(tenant: Tenant, request: Request) -> Response:
     if issues:
         raise zod_error(issues)
     connector_id = request.path_params["connector_id"]
-    connector = tenant.store.connectors.get(connector_id)
+    connector = tenant.state.connectors.get(connector_id)
     if connector is None:
         raise LogtoError(
             404, "entity.not_exists_with_id", f"The sso_connectors with ID `{connector_id}` does not exist."
@@ -70,8 +70,8 @@ async def _saml_acs(tenant: Tenant, request: Request) -> Response:
         # IdP-initiated SSO: only with Logto's dev features on (EnvSet.values.isDevFeaturesEnabled); off in a
         # production 1.37 build, so an unsolicited Response is refused here.
         raise _validation_session_not_found()
-    interaction = tenant.store.interactions.get(jti)
-    if interaction is None or interaction.expires_at < tenant.store.clock.now():
+    interaction = tenant.state.interactions.get(jti)
+    if interaction is None or interaction.expires_at < tenant.state.clock.now():
         return JSONResponse(SESSION_NOT_FOUND, status_code=400)
     session = interaction.connector_session
     if session is None:
@@ -83,7 +83,7 @@ async def _saml_acs(tenant: Tenant, request: Request) -> Response:
     if session.get("connectorId") != connector_id:
         raise _validation_session_not_found()
     try:
-        content = await tenant.saml.parse_response(connector, body["SAMLResponse"], tenant.store.clock.now())
+        content = await tenant.saml.parse_response(connector, body["SAMLResponse"], tenant.state.clock.now())
         user_info = tenant.saml.user_info(connector, content)
     except SamlConnectorError as exc:
         raise exc.logto_error() from None

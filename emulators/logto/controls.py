@@ -25,17 +25,17 @@ KNOWN_FAULTS = (
 
 async def health(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    return JSONResponse({"status": "ok", "issuer": tenant.store.config.issuer})
+    return JSONResponse({"status": "ok", "issuer": tenant.state.config.issuer})
 
 
 async def reset(request: Request) -> Response:
     """Back to the empty tenant (bootstrap M2M app and default sign-in experience); clears the log."""
     tenant: Tenant = request.app.state.tenant
-    tenant.store.reset()
+    tenant.state.reset()
     tenant.log.clear()
-    tenant.store.clock.reset()
-    if tenant.store.config.seed_file is not None:
-        tenant.store.load_seed_file(tenant.store.config.seed_file)
+    tenant.state.clock.reset()
+    if tenant.state.config.seed_file is not None:
+        tenant.state.load_seed_file(tenant.state.config.seed_file)
     return JSONResponse({"reset": True})
 
 
@@ -48,7 +48,7 @@ async def seed(request: Request) -> Response:
             data = json.loads(Path(data["path"]).read_text())
         if not isinstance(data, dict):
             raise ValueError("seed must be a JSON object")
-        counts = tenant.store.load_seed(data)
+        counts = tenant.state.load_seed(data)
     except (ValueError, OSError, KeyError, TypeError) as exc:
         return JSONResponse({"error": "invalid_seed", "message": str(exc)}, status_code=400)
     return JSONResponse({"loaded": counts})
@@ -56,7 +56,7 @@ async def seed(request: Request) -> Response:
 
 async def list_faults(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    return JSONResponse({"armed": tenant.store.faults, "known": list(KNOWN_FAULTS)})
+    return JSONResponse({"armed": tenant.state.faults, "known": list(KNOWN_FAULTS)})
 
 
 async def add_fault(request: Request) -> Response:
@@ -72,15 +72,15 @@ async def add_fault(request: Request) -> Response:
     times = body.get("times", 1)
     if times is not None and (not isinstance(times, int) or times < 1):
         return JSONResponse({"error": "invalid_times"}, status_code=400)
-    with tenant.store.lock:
-        tenant.store.faults[name] = times
-    return JSONResponse({"armed": tenant.store.faults})
+    with tenant.state.lock:
+        tenant.state.faults[name] = times
+    return JSONResponse({"armed": tenant.state.faults})
 
 
 async def clear_faults(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    with tenant.store.lock:
-        tenant.store.faults.clear()
+    with tenant.state.lock:
+        tenant.state.faults.clear()
     return JSONResponse({"armed": {}})
 
 
@@ -96,7 +96,7 @@ async def clear_log(request: Request) -> Response:
 
 
 def _clock_state(tenant: Tenant) -> dict[str, Any]:
-    return tenant.store.clock.as_dict()
+    return tenant.state.clock.as_dict()
 
 
 async def get_clock(request: Request) -> Response:
@@ -120,7 +120,7 @@ async def set_clock(request: Request) -> Response:
         return JSONResponse({"error": "invalid_json"}, status_code=400)
     if not isinstance(body, dict):
         return JSONResponse({"error": "expected a JSON object"}, status_code=400)
-    clock = tenant.store.clock
+    clock = tenant.state.clock
     freeze = body.get("freeze")
     if freeze is not None and not isinstance(freeze, bool):
         return JSONResponse({"error": "freeze must be true or false"}, status_code=400)
@@ -168,13 +168,13 @@ async def state(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
     return JSONResponse(
         {
-            "applications": [{"id": a["id"], "name": a["name"], "type": a["type"]} for a in tenant.store.applications.values()],
+            "applications": [{"id": a["id"], "name": a["name"], "type": a["type"]} for a in tenant.state.applications.values()],
             "ssoConnectors": [{"id": c["id"], "connectorName": c["connectorName"], "domains": c["domains"]}
-                              for c in tenant.store.connectors.values()],
-            "users": [{"id": u["id"], "primaryEmail": u["primaryEmail"]} for u in tenant.store.users.values()],
-            "sessions": len(tenant.store.sessions),
-            "interactions": len(tenant.store.interactions),
-            "faults": tenant.store.faults,
+                              for c in tenant.state.connectors.values()],
+            "users": [{"id": u["id"], "primaryEmail": u["primaryEmail"]} for u in tenant.state.users.values()],
+            "sessions": len(tenant.state.sessions),
+            "interactions": len(tenant.state.interactions),
+            "faults": tenant.state.faults,
         }
     )  # fmt: skip
 

@@ -73,8 +73,8 @@ async def _run(tenant: Tenant, request: Request, handler: Any) -> Response:
 # ---- public sign-in experience ---------------------------------------------------------------------------------------
 async def well_known_sign_in_exp(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    sie = dict(tenant.store.sign_in_exp)
-    sie["ssoConnectors"] = [connector_summary(c) for c in tenant.store.available_connectors()]
+    sie = dict(tenant.state.sign_in_exp)
+    sie["ssoConnectors"] = [connector_summary(c) for c in tenant.state.available_connectors()]
     sie["socialConnectors"] = []
     return JSONResponse(sie)
 
@@ -88,7 +88,7 @@ def _event_from(tenant: Tenant, body: Any) -> str:
         raise zod_error([{**required(["interactionEvent"], " | ".join(f"'{e}'" for e in EVENTS))}])
     if event not in EVENTS:
         raise zod_error([invalid_enum(["interactionEvent"], event, EVENTS)])
-    mode = tenant.store.sign_in_exp.get("signInMode")
+    mode = tenant.state.sign_in_exp.get("signInMode")
     if (event == "Register" and mode == "SignIn") or (event == "SignIn" and mode == "Register"):
         raise LogtoError(403, "auth.forbidden", "Forbidden. Please check your user roles and permissions.")
     return event
@@ -134,7 +134,7 @@ async def sso_connectors(request: Request) -> Response:
             err = zod_error([issue], "query")
             err.details = 'Error in key path "email": (invalid_string) Invalid email'
             raise err
-        return JSONResponse({"connectorIds": [c["id"] for c in tenant.store.connectors_for_email(email)]})
+        return JSONResponse({"connectorIds": [c["id"] for c in tenant.state.connectors_for_email(email)]})
 
     return await _run(tenant, request, handler)
 
@@ -161,10 +161,10 @@ async def verify_password(request: Request) -> Response:
         kind, value = identifier.get("type"), identifier.get("value")
         user = None
         if kind == "email" and isinstance(value, str):
-            user = tenant.store.find_user_by_email(value)
+            user = tenant.state.find_user_by_email(value)
         elif kind == "username" and isinstance(value, str):
-            user = tenant.store.find_user_by_username(value)
-        if user is None or not check_password(password, tenant.store.passwords.get(user["id"])):
+            user = tenant.state.find_user_by_username(value)
+        if user is None or not check_password(password, tenant.state.passwords.get(user["id"])):
             raise LogtoError(
                 422, "session.invalid_credentials", "Incorrect account or password. Please check your input."
             )
@@ -177,7 +177,7 @@ async def verify_password(request: Request) -> Response:
 
 # ---- enterprise SSO --------------------------------------------------------------------------------------------------
 def _connector(tenant: Tenant, connector_id: str) -> dict[str, Any]:
-    connector = tenant.store.connectors.get(connector_id)
+    connector = tenant.state.connectors.get(connector_id)
     if connector is None:
         raise LogtoError(
             404, "entity.not_exists_with_id", f"The sso_connectors with ID `{connector_id}` does not exist."
@@ -220,7 +220,7 @@ async def _saml_auth_uri(
     """getSsoAuthorizationUrl for a SAML connector: the AuthnRequest URL with RelayState = the interaction's jti,
     and the connector session {connectorId, redirectUri, state} the ACS will find by it."""
     try:
-        uri = await tenant.saml.authorization_url(connector, interaction.uid, tenant.store.clock.now())
+        uri = await tenant.saml.authorization_url(connector, interaction.uid, tenant.state.clock.now())
     except SamlConnectorError as exc:
         raise exc.logto_error(500) from None
     interaction.connector_session = {
@@ -325,13 +325,13 @@ async def identification(request: Request) -> Response:
 
 
 def _identify_password(tenant: Tenant, interaction: Interaction, record: Verification) -> Response:
-    user = tenant.store.users.get(record.user_id or "")
+    user = tenant.state.users.get(record.user_id or "")
     if user is None:
         raise LogtoError(404, "user.user_not_exist", "User with {{identifier}} does not exist.")
     if interaction.event != "SignIn":
         raise LogtoError(400, "session.verification_failed", "The verification was not successful.")
     email = user.get("primaryEmail")
-    if email and tenant.store.connectors_for_email(email):
+    if email and tenant.state.connectors_for_email(email):
         raise LogtoError(
             422, "session.sso_enabled", "Single sign on is enabled for this given email. Please sign in with SSO."
         )
@@ -347,19 +347,19 @@ def _identify_sso(tenant: Tenant, interaction: Interaction, record: Verification
     enterprise-sso-verification.ts, 1.37.1): the SSO identity first, else the user whose primary email equals
     the IdP's email (case-insensitive), else 404 and the page registers a new user."""
     info = record.user_info or {}
-    connector = tenant.store.connectors.get(record.connector_id or "")
+    connector = tenant.state.connectors.get(record.connector_id or "")
     if connector is None:
         raise self_not_exists(record.connector_id or "")
     issuer = record.issuer or connector["config"].get("issuer")
     identity = next(
-        (i for i in tenant.store.sso_identities if i["issuer"] == issuer and i["identityId"] == info["id"]), None
+        (i for i in tenant.state.sso_identities if i["issuer"] == issuer and i["identityId"] == info["id"]), None
     )
-    now = tenant.store.now_ms()
+    now = tenant.state.now_ms()
     if interaction.event == "SignIn":
-        if not tenant.store.sign_in_exp.get("singleSignOnEnabled"):
+        if not tenant.state.sign_in_exp.get("singleSignOnEnabled"):
             raise LogtoError(422, "user.sign_in_method_not_enabled", "This sign-in method is not enabled.")
-        if identity is not None and identity["userId"] in tenant.store.users:
-            user = tenant.store.users[identity["userId"]]
+        if identity is not None and identity["userId"] in tenant.state.users:
+            user = tenant.state.users[identity["userId"]]
             if user.get("isSuspended"):
                 raise LogtoError(401, "user.suspended", "This account is suspended.")
             identity["detail"] = info
@@ -368,7 +368,7 @@ def _identify_sso(tenant: Tenant, interaction: Interaction, record: Verification
             _identified(interaction, user, record)
             return Response(status_code=204)
         email = info.get("email")
-        user = tenant.store.find_user_by_email(email) if email else None
+        user = tenant.state.find_user_by_email(email) if email else None
         if user is not None:
             if user.get("isSuspended"):
                 raise LogtoError(401, "user.suspended", "This account is suspended.")
@@ -385,10 +385,10 @@ def _identify_sso(tenant: Tenant, interaction: Interaction, record: Verification
                 "The social account has been associated with an existing account.",
             )
         email = info.get("email")
-        if email and tenant.store.find_user_by_email(email):
+        if email and tenant.state.find_user_by_email(email):
             raise LogtoError(422, "user.email_already_in_use", "This email is associated with an existing account.")
         # toSyncedProfile(isNewUser = true): email, name and avatar whatever syncProfile says
-        user = tenant.store.new_user(
+        user = tenant.state.new_user(
             primary_email=email, name=info.get("name"), avatar=info.get("avatar"),
             application_id=interaction.client_id,
         )  # fmt: skip
@@ -408,14 +408,14 @@ def _sync_profile(tenant: Tenant, user: dict[str, Any], connector: dict[str, Any
             user[key] = info[key]
             changed = True
     if changed:
-        user["updatedAt"] = tenant.store.now_ms()
+        user["updatedAt"] = tenant.state.now_ms()
 
 
 def _add_identity(
     tenant: Tenant, user: dict[str, Any], connector: dict[str, Any], info: dict[str, Any], issuer: str
 ) -> None:
-    now = tenant.store.now_ms()
-    tenant.store.sso_identities.append(
+    now = tenant.state.now_ms()
+    tenant.state.sso_identities.append(
         {
             "tenantId": "default",
             "id": ids.long_id(),
@@ -441,15 +441,15 @@ async def submit(request: Request) -> Response:
     async def handler(request: Request, interaction: Interaction) -> Response:
         if interaction.event is None:
             raise _interaction_not_found()
-        user = tenant.store.users.get(interaction.identified_user_id or "")
+        user = tenant.state.users.get(interaction.identified_user_id or "")
         if user is None:
             raise LogtoError(
                 404, "session.identifier_not_found", "User identifier not found. Please go back and sign in again."
             )
-        now = tenant.store.clock.now()
+        now = tenant.state.clock.now()
         interaction.result_account_id = user["id"]
         interaction.login_ts = int(now)
-        user["lastSignInAt"] = tenant.store.now_ms()
+        user["lastSignInAt"] = tenant.state.now_ms()
         user["updatedAt"] = user["lastSignInAt"]
         return JSONResponse({"redirectTo": f"{tenant.issuer}/auth/{interaction.uid}"})
 

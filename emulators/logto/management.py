@@ -122,7 +122,7 @@ def _authenticate(tenant: Tenant, request: Request) -> None:
     ):
         raise claim_failed("aud")
     exp = claims.get("exp")
-    if not isinstance(exp, int | float) or exp <= tenant.store.clock.now():
+    if not isinstance(exp, int | float) or exp <= tenant.state.clock.now():
         raise claim_failed("exp", code="ERR_JWT_EXPIRED", name="JWTExpired")
     if "all" not in str(claims.get("scope", "")).split():
         raise LogtoError(403, "auth.forbidden", "Forbidden. Please check your user roles and permissions.")
@@ -130,7 +130,7 @@ def _authenticate(tenant: Tenant, request: Request) -> None:
 
 # ---- applications ----------------------------------------------------------------------------------------------------
 def _app(tenant: Tenant, app_id: str) -> dict[str, Any]:
-    app = tenant.store.applications.get(app_id)
+    app = tenant.state.applications.get(app_id)
     if app is None:
         raise _not_exists("applications", app_id)
     return app
@@ -138,7 +138,7 @@ def _app(tenant: Tenant, app_id: str) -> dict[str, Any]:
 
 async def list_applications(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    apps = sorted(tenant.store.applications.values(), key=lambda a: a["createdAt"], reverse=True)
+    apps = sorted(tenant.state.applications.values(), key=lambda a: a["createdAt"], reverse=True)
     types = request.query_params.getlist("types")
     if types:
         apps = [a for a in apps if a["type"] in types]
@@ -193,7 +193,7 @@ async def create_application(request: Request) -> Response:
         raise zod_error(issues)
     meta = body.get("oidcClientMetadata") or {}
     extra = {k: v for k, v in meta.items() if k not in ("redirectUris", "postLogoutRedirectUris")}
-    app = tenant.store.new_application(
+    app = tenant.state.new_application(
         name=body["name"],
         app_type=app_type,
         redirect_uris=meta.get("redirectUris", []),
@@ -246,16 +246,16 @@ async def patch_application(request: Request) -> Response:
 async def delete_application(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
     app = _app(tenant, request.path_params["app_id"])
-    tenant.store.applications.pop(app["id"], None)
-    tenant.store.app_secrets.pop(app["id"], None)
-    tenant.store.management_apps.discard(app["id"])
+    tenant.state.applications.pop(app["id"], None)
+    tenant.state.app_secrets.pop(app["id"], None)
+    tenant.state.management_apps.discard(app["id"])
     return Response(status_code=204)
 
 
 async def list_secrets(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
     app = _app(tenant, request.path_params["app_id"])
-    return JSONResponse(tenant.store.app_secrets.get(app["id"], []))
+    return JSONResponse(tenant.state.app_secrets.get(app["id"], []))
 
 
 async def create_secret(request: Request) -> Response:
@@ -269,10 +269,10 @@ async def create_secret(request: Request) -> Response:
         "applicationId": app["id"],
         "name": body["name"],
         "value": ids.secret32(),
-        "createdAt": tenant.store.now_ms(),
+        "createdAt": tenant.state.now_ms(),
         "expiresAt": body.get("expiresAt"),
     }
-    tenant.store.app_secrets.setdefault(app["id"], []).append(entry)
+    tenant.state.app_secrets.setdefault(app["id"], []).append(entry)
     return JSONResponse(entry, status_code=201)
 
 
@@ -282,7 +282,7 @@ async def list_providers(request: Request) -> Response:
 
 
 def _connector(tenant: Tenant, connector_id: str) -> dict[str, Any]:
-    connector = tenant.store.connectors.get(connector_id)
+    connector = tenant.state.connectors.get(connector_id)
     if connector is None:
         raise _not_exists("sso_connectors", connector_id)
     return connector
@@ -299,14 +299,14 @@ async def _with_details(tenant: Tenant, connector: dict[str, Any]) -> dict[str, 
     }
     if is_saml_provider(connector["providerName"]):
         # SamlSsoConnector.getConfig: the SP's entity id and ACS always, the IdP's metadata when it resolves
-        result["providerConfig"] = await tenant.saml.provider_config(connector, tenant.store.clock.now())
+        result["providerConfig"] = await tenant.saml.provider_config(connector, tenant.state.clock.now())
         return result
-    provider_config = tenant.store.provider_configs.get(connector["id"])
+    provider_config = tenant.state.provider_configs.get(connector["id"])
     if provider_config is None and connector["providerName"] in OIDC_PROVIDERS and connector["config"]:
         try:
             discovery = await tenant.broker.fetch_discovery(connector["config"])
             provider_config = tenant.broker.provider_config(connector["config"], discovery)
-            tenant.store.provider_configs[connector["id"]] = provider_config
+            tenant.state.provider_configs[connector["id"]] = provider_config
         except LogtoError:
             provider_config = None
     if provider_config is not None:
@@ -352,7 +352,7 @@ def _check_domains(domains: list[str]) -> list[str]:
 
 
 def _check_name(tenant: Tenant, name: str, exclude: str | None = None) -> None:
-    for connector in tenant.store.connectors.values():
+    for connector in tenant.state.connectors.values():
         if connector["connectorName"] == name and connector["id"] != exclude:
             raise LogtoError(
                 409,
@@ -423,17 +423,17 @@ async def create_connector(request: Request) -> Response:
         "branding": dict(body.get("branding") or {}),
         "syncProfile": bool(body.get("syncProfile", False)),
         "enableTokenStorage": False,
-        "createdAt": tenant.store.now_ms(),
+        "createdAt": tenant.state.now_ms(),
     }
-    tenant.store.connectors[connector["id"]] = connector
+    tenant.state.connectors[connector["id"]] = connector
     if provider_config is not None:
-        tenant.store.provider_configs[connector["id"]] = provider_config
+        tenant.state.provider_configs[connector["id"]] = provider_config
     return JSONResponse(connector)
 
 
 async def list_connectors(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    connectors = sorted(tenant.store.connectors.values(), key=lambda c: c["createdAt"])
+    connectors = sorted(tenant.state.connectors.values(), key=lambda c: c["createdAt"])
     return JSONResponse([await _with_details(tenant, c) for c in connectors])
 
 
@@ -472,9 +472,9 @@ async def patch_connector(request: Request) -> Response:
         new_config = {**connector["config"], **given}
     if new_config is not None:
         connector["config"] = new_config
-        tenant.store.provider_configs.pop(connector["id"], None)
+        tenant.state.provider_configs.pop(connector["id"], None)
         if provider_config is not None:
-            tenant.store.provider_configs[connector["id"]] = provider_config
+            tenant.state.provider_configs[connector["id"]] = provider_config
     if domains is not None:
         connector["domains"] = domains
     for key in ("connectorName", "syncProfile"):
@@ -488,16 +488,16 @@ async def patch_connector(request: Request) -> Response:
 async def delete_connector(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
     connector = _connector(tenant, request.path_params["connector_id"])
-    tenant.store.connectors.pop(connector["id"], None)
-    tenant.store.provider_configs.pop(connector["id"], None)
-    tenant.store.sso_identities = [i for i in tenant.store.sso_identities if i["ssoConnectorId"] != connector["id"]]
+    tenant.state.connectors.pop(connector["id"], None)
+    tenant.state.provider_configs.pop(connector["id"], None)
+    tenant.state.sso_identities = [i for i in tenant.state.sso_identities if i["ssoConnectorId"] != connector["id"]]
     return Response(status_code=204)
 
 
 # ---- sign-in experience ----------------------------------------------------------------------------------------------
 async def get_sign_in_exp(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    return JSONResponse(tenant.store.sign_in_exp)
+    return JSONResponse(tenant.state.sign_in_exp)
 
 
 async def patch_sign_in_exp(request: Request) -> Response:
@@ -551,13 +551,13 @@ async def patch_sign_in_exp(request: Request) -> Response:
     for key, value in body.items():
         if key in ("tenantId", "id"):
             continue
-        tenant.store.sign_in_exp[key] = copy.deepcopy(value)
-    return JSONResponse(tenant.store.sign_in_exp)
+        tenant.state.sign_in_exp[key] = copy.deepcopy(value)
+    return JSONResponse(tenant.state.sign_in_exp)
 
 
 # ---- users -----------------------------------------------------------------------------------------------------------
 def _user(tenant: Tenant, user_id: str) -> dict[str, Any]:
-    user = tenant.store.users.get(user_id)
+    user = tenant.state.users.get(user_id)
     if user is None:
         raise _user_not_found()
     return user
@@ -573,7 +573,7 @@ async def list_users(request: Request) -> Response:
         raise LogtoError(400, "guard.invalid_pagination", "The request pagination value is invalid.") from None
     if page < 1 or page_size < 1 or page_size > 100:
         raise LogtoError(400, "guard.invalid_pagination", "The request pagination value is invalid.")
-    users = sorted(tenant.store.users.values(), key=lambda u: u["createdAt"], reverse=True)
+    users = sorted(tenant.state.users.values(), key=lambda u: u["createdAt"], reverse=True)
     fields = {"primaryEmail", "username", "name", "primaryPhone", "id"}
     for key, value in query.multi_items():
         if key.startswith("search.") and key[7:] in fields:
@@ -615,7 +615,7 @@ async def get_user(request: Request) -> Response:
     user = _user(tenant, request.path_params["user_id"])
     result = dict(user)
     if request.query_params.get("includeSsoIdentities") in ("true", "1", ""):
-        result["ssoIdentities"] = tenant.store.user_sso_identities(user["id"])
+        result["ssoIdentities"] = tenant.state.user_sso_identities(user["id"])
     return JSONResponse(result)
 
 
@@ -633,11 +633,11 @@ async def create_user(request: Request) -> Response:
             issues.append(wrong_type([key], "string", js_type(body[key])))
     if issues:
         raise zod_error(issues)
-    if email and tenant.store.find_user_by_email(email):
+    if email and tenant.state.find_user_by_email(email):
         raise LogtoError(422, "user.email_already_in_use", "This email is associated with an existing account.")
-    if body.get("username") and tenant.store.find_user_by_username(body["username"]):
+    if body.get("username") and tenant.state.find_user_by_username(body["username"]):
         raise LogtoError(422, "user.username_already_in_use", "This username is already in use.")
-    user = tenant.store.new_user(
+    user = tenant.state.new_user(
         primary_email=email,
         name=body.get("name"),
         username=body.get("username"),
@@ -656,7 +656,7 @@ async def patch_user_suspended(request: Request) -> Response:
         got = js_type(body.get("isSuspended")) if isinstance(body, dict) and "isSuspended" in body else "undefined"
         raise zod_error([wrong_type(["isSuspended"], "boolean", got)])
     user["isSuspended"] = body["isSuspended"]
-    user["updatedAt"] = tenant.store.now_ms()
+    user["updatedAt"] = tenant.state.now_ms()
     return JSONResponse(user)
 
 
@@ -670,16 +670,16 @@ async def patch_user(request: Request) -> Response:
         if key in body:
             user[key] = copy.deepcopy(body[key])
     if isinstance(body.get("password"), str):
-        tenant.store.passwords[user["id"]] = hash_password(body["password"])
+        tenant.state.passwords[user["id"]] = hash_password(body["password"])
         user["hasPassword"] = True
-    user["updatedAt"] = tenant.store.now_ms()
+    user["updatedAt"] = tenant.state.now_ms()
     return JSONResponse(user)
 
 
 async def delete_user(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
     user = _user(tenant, request.path_params["user_id"])
-    tenant.store.delete_user(user["id"])
+    tenant.state.delete_user(user["id"])
     return Response(status_code=204)
 
 
@@ -688,7 +688,7 @@ async def get_user_sso_identity(request: Request) -> Response:
     user = _user(tenant, request.path_params["user_id"])
     connector_id = request.path_params["connector_id"]
     identity = next(
-        (i for i in tenant.store.user_sso_identities(user["id"]) if i["ssoConnectorId"] == connector_id), None
+        (i for i in tenant.state.user_sso_identities(user["id"]) if i["ssoConnectorId"] == connector_id), None
     )
     if identity is None:
         raise _user_not_found()

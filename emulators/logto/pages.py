@@ -23,7 +23,7 @@ LABELS = {"username": "Username", "email": "Email", "phone": "Phone number"}
 
 # ---- shared ----------------------------------------------------------------------------------------------------------
 def _page_data(tenant: Tenant, page: str, **extra: Any) -> dict[str, Any]:
-    sie = tenant.store.sign_in_exp
+    sie = tenant.state.sign_in_exp
     methods = sie.get("signIn", {}).get("methods", [])
     return {
         "page": page,
@@ -31,7 +31,7 @@ def _page_data(tenant: Tenant, page: str, **extra: Any) -> dict[str, Any]:
         "emailEnabled": any(m.get("identifier") == "email" for m in methods),
         "signInMode": sie.get("signInMode"),
         "identifierLabel": " / ".join(LABELS.get(m.get("identifier"), "") for m in methods) or "Username",
-        "connectors": [connector_summary(c) for c in tenant.store.available_connectors()],
+        "connectors": [connector_summary(c) for c in tenant.state.available_connectors()],
         **extra,
     }
 
@@ -43,7 +43,7 @@ def _render(request: Request, template: str, context: dict[str, Any]) -> Respons
 def _guard(tenant: Tenant, request: Request) -> Response | None:
     if interaction_from_cookie(tenant, request) is None:
         target = (
-            tenant.store.sign_in_exp.get("unknownSessionRedirectUrl") or f"{tenant.store.config.base}/unknown-session"
+            tenant.state.sign_in_exp.get("unknownSessionRedirectUrl") or f"{tenant.state.config.base}/unknown-session"
         )
         return redirect(target, status=302)
     return None
@@ -58,7 +58,7 @@ async def sign_in(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
     if (blocked := _guard(tenant, request)) is not None:
         return blocked
-    sie = tenant.store.sign_in_exp
+    sie = tenant.state.sign_in_exp
     methods = sie.get("signIn", {}).get("methods", [])
     identifiers = [m.get("identifier") for m in methods]
     password_form = bool(methods) and all(m.get("password") and not m.get("verificationCode") for m in methods)
@@ -97,7 +97,7 @@ async def sso_landing(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
     if (blocked := _guard(tenant, request)) is not None:
         return blocked
-    if not tenant.store.sign_in_exp.get("singleSignOnEnabled"):
+    if not tenant.state.sign_in_exp.get("singleSignOnEnabled"):
         query = urlencode({"app_id": _app_id(request)}) if _app_id(request) else ""
         return redirect("/sign-in" + (f"?{query}" if query else ""), status=302)
     return _render(request, "sso_email.html", {"title": "Single Sign-On", "landing": True,

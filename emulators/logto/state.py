@@ -109,7 +109,9 @@ class Session:
     grants: dict[str, set[str]] = field(default_factory=dict)  # client id -> granted scopes
 
 
-class Store:
+class TenantState:
+    """Everything one tenant remembers; `tenant.state`, as `org.state` is the Okta org's OrgState."""
+
     def __init__(self, config: LogtoEmulatorConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock

@@ -15,7 +15,7 @@ from emulators.logto.broker import Broker
 from emulators.logto.config import LogtoEmulatorConfig
 from emulators.logto.keys import SigningKey
 from emulators.logto.saml import SamlSp
-from emulators.logto.state import Store
+from emulators.logto.state import TenantState
 from emulators.logto.web import CookieJar
 
 
@@ -23,15 +23,15 @@ class Tenant:
     def __init__(self, config: LogtoEmulatorConfig) -> None:
         self.config = config
         self.clock = Clock()
-        self.store = Store(config, self.clock)
+        self.state = TenantState(config, self.clock)
         if config.seed_file is not None:
-            self.store.load_seed_file(config.seed_file)
+            self.state.load_seed_file(config.seed_file)
         self.keys = SigningKey()
         self.cookies = CookieJar(
             config.cookie_secret or secrets.token_urlsafe(32), secure=config.endpoint.startswith("https://")
         )
         self.log = RequestLog()
-        self.broker = Broker(config, self.store)
+        self.broker = Broker(config, self.state)
         self.saml = SamlSp(config)
 
     @property

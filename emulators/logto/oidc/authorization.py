@@ -29,7 +29,6 @@ PROMPTS = {"none", "login", "consent", "select_account", "create"}
 
 async def authorize(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    store = tenant.store
     params: dict[str, str] = dict(request.query_params)
     if request.method == "POST":
         params.update(await read_params(request))
@@ -38,7 +37,7 @@ async def authorize(request: Request) -> Response:
     if not client_id:
         err = OidcError("invalid_request", "missing required parameter 'client_id'")
         return err.response(state=state, iss=tenant.issuer)
-    app = store.applications.get(client_id)
+    app = tenant.state.applications.get(client_id)
     if app is None:
         return OidcError("invalid_client", f"invalid client {client_id}").response(state=state, iss=tenant.issuer)
     registered = app["oidcClientMetadata"]["redirectUris"]
@@ -66,7 +65,7 @@ async def authorize(request: Request) -> Response:
     max_age = params.get("max_age")
     login_needed = session is None or "login" in prompts or max_age == "0"
     if session is not None and max_age not in (None, "", "0"):
-        login_needed = login_needed or (store.clock.now() - session.login_ts > int(max_age))
+        login_needed = login_needed or (tenant.state.clock.now() - session.login_ts > int(max_age))
     if "none" in prompts:
         if session is None:
             exc = OidcError("login_required", "End-User authentication is required")
@@ -80,7 +79,7 @@ async def authorize(request: Request) -> Response:
     if not login_needed and session is not None and not consent_needed(session, client_id, params, prompts):
         return issue_code_and_redirect(tenant, params, session, None)
 
-    now = store.clock.now()
+    now = tenant.state.clock.now()
     interaction = Interaction(
         uid=ids.uid(),
         client_id=client_id,
@@ -92,7 +91,7 @@ async def authorize(request: Request) -> Response:
     if not login_needed and session is not None:
         interaction.result_account_id = session.account_id
         interaction.login_ts = session.login_ts
-    store.interactions[interaction.uid] = interaction
+    tenant.state.interactions[interaction.uid] = interaction
     target = login_prompt_url(app, params) if login_needed else f"/consent?app_id={client_id}"
     response = redirect(target)
     _set_interaction_cookies(tenant, response, interaction, session)

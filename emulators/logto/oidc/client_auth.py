@@ -33,7 +33,7 @@ def authenticate_client(tenant: Tenant, request: Request, params: dict[str, str]
         method = "post" if secret else "none"
     else:
         raise OidcError("invalid_request", "no client authentication mechanism provided")
-    app = tenant.store.applications.get(client_id)
+    app = tenant.state.applications.get(client_id)
     if app is None:
         raise OidcError("invalid_client", f"invalid client {client_id}")
     public = app["type"] in ("SPA", "Native")
@@ -46,6 +46,6 @@ def authenticate_client(tenant: Tenant, request: Request, params: dict[str, str]
         if method != "none":
             raise auth_failed
         return app
-    if method == "none" or not secret or not tenant.store.client_secret_ok(client_id, secret):
+    if method == "none" or not secret or not tenant.state.client_secret_ok(client_id, secret):
         raise auth_failed
     return app

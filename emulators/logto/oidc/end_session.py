@@ -42,7 +42,7 @@ async def end_session(request: Request) -> Response:
             tenant.cookies.set(response, "_session", session.id, max_age=tenant.config.session_ttl_seconds)
         return response
     xsrf = secrets.token_hex(32)
-    tenant.store.logout_details[xsrf] = {
+    tenant.state.logout_details[xsrf] = {
         "session_id": session.id if session else None,
         "redirect": plri,
         "state": params.get("state") if plri else None,
@@ -81,7 +81,7 @@ def _end_session_client(tenant: Tenant, params: dict[str, str]) -> dict[str, Any
     client_id = params.get("client_id")
     client = None
     if client_id:
-        client = tenant.store.applications.get(client_id)
+        client = tenant.state.applications.get(client_id)
         if client is None:
             raise OidcError("invalid_client", f"invalid client {client_id}")
     if hint:
@@ -94,7 +94,7 @@ def _end_session_client(tenant: Tenant, params: dict[str, str]) -> dict[str, Any
         aud = token.claims.get("aud")
         if token.claims.get("iss") != tenant.issuer:
             raise OidcError("invalid_request", "could not validate id_token_hint")
-        hinted = tenant.store.applications.get(aud) if isinstance(aud, str) else None
+        hinted = tenant.state.applications.get(aud) if isinstance(aud, str) else None
         if hinted is None:
             raise OidcError("invalid_request", "could not validate id_token_hint")
         if client is not None and client["id"] != hinted["id"]:
@@ -106,11 +106,11 @@ def _end_session_client(tenant: Tenant, params: dict[str, str]) -> dict[str, Any
 async def end_session_confirm(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
     params = await read_params(request)
-    details = tenant.store.logout_details.pop(params.get("xsrf", ""), None)
+    details = tenant.state.logout_details.pop(params.get("xsrf", ""), None)
     if details is None:
         return OidcError("invalid_request", "could not find logout details").response()
     if details["session_id"]:
-        tenant.store.sessions.pop(details["session_id"], None)
+        tenant.state.sessions.pop(details["session_id"], None)
     target = details["redirect"]
     if target:
         if details["state"] is not None:

@@ -62,7 +62,7 @@ TOKEN_FAULTS = (
 
 def sign_id_token(tenant: Tenant, claims: dict[str, Any]) -> str:
     """The ID token with `claims`, signed by the tenant's key, or bent by the armed id_token.* faults."""
-    take = tenant.store.take_fault
+    take = tenant.state.take_fault
     if take("id_token.expired"):
         claims["iat"] -= 7200
         claims["exp"] = claims["iat"] + 3600
@@ -109,7 +109,7 @@ def sign_id_token(tenant: Tenant, claims: dict[str, Any]) -> str:
 
 def callback_parameters(tenant: Tenant, code: str, state: str | None, account_id: str) -> list[tuple[str, str]]:
     """The authorization response's parameters (code, state, iss), bent by the armed callback.* faults."""
-    take = tenant.store.take_fault
+    take = tenant.state.take_fault
     pairs: list[tuple[str, str]] = [("code", code)]
     if take("callback.wrong_state"):
         state = "tampered-" + secrets.token_urlsafe(8)
@@ -131,15 +131,15 @@ def callback_parameters(tenant: Tenant, code: str, state: str | None, account_id
 
 def refuse_token_request(tenant: Tenant) -> None:
     """Raise the token endpoint's armed refusal, if any: token.server_error (500), token.invalid_grant."""
-    if tenant.store.take_fault("token.server_error"):
+    if tenant.state.take_fault("token.server_error"):
         raise OidcError("server_error", "oops! something went wrong", status=500)
-    if tenant.store.take_fault("token.invalid_grant"):
+    if tenant.state.take_fault("token.invalid_grant"):
         raise OidcError("invalid_grant", "grant request is invalid")
 
 
 def bend_token_response(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     """The code or refresh grant's answer with members dropped or token_type changed by the armed token.* faults."""
-    take = tenant.store.take_fault
+    take = tenant.state.take_fault
     for member in ("access_token", "token_type", "id_token"):
         if take(f"token.drop_{member}"):
             data.pop(member, None)

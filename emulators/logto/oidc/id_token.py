@@ -14,7 +14,7 @@ from emulators.logto.tenant import Tenant
 def id_token(tenant: Tenant, app: dict[str, Any], user: dict[str, Any], scopes: set[str], nonce: str | None,
              access_token: str | None) -> str:  # fmt: skip
     """A compact JWS; its lifetime is the app's customClientMetadata.idTokenTtl, else the tenant's setting (s)."""
-    now = int(tenant.store.clock.now())
+    now = int(tenant.state.clock.now())
     claims = user_claims(user, scopes)
     if nonce is not None:
         claims["nonce"] = nonce

@@ -21,10 +21,10 @@ async def introspection(request: Request) -> Response:
     except OidcError as exc:
         return exc.response(cors=True)
     token = params.get("token", "")
-    stores = (("access_token", tenant.store.access_tokens), ("refresh_token", tenant.store.refresh_tokens))
+    stores = (("access_token", tenant.state.access_tokens), ("refresh_token", tenant.state.refresh_tokens))
     for kind, store in stores:
         record = store.get(token)
-        if record is not None and record["client_id"] == app["id"] and record["expires_at"] >= tenant.store.clock.now():
+        if record is not None and record["client_id"] == app["id"] and record["expires_at"] >= tenant.state.clock.now():
             return JSONResponse({
                 "active": True, "client_id": app["id"], "exp": int(record["expires_at"]),
                 "scope": " ".join(record["scopes"]), "sub": record["account_id"], "token_type": kind,

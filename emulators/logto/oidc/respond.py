@@ -34,14 +34,13 @@ def issue_code_and_redirect(
     tenant: Tenant, params: dict[str, str], session: Session, interaction: Interaction | None
 ) -> Response:
     """The code (valid config.code_ttl_seconds) sent to params' redirect_uri, with the `_session` cookie set."""
-    store = tenant.store
-    app = store.applications[params["client_id"]]
+    app = tenant.state.applications[params["client_id"]]
     prompts = set(params.get("prompt", "").split())
     granted = granted_scopes(app, params, prompts)
     session.grants.setdefault(app["id"], set()).update(s for s in granted if s != "offline_access")
     code = ids.token()
-    now = store.clock.now()
-    store.codes[code] = {
+    now = tenant.state.clock.now()
+    tenant.state.codes[code] = {
         "client_id": app["id"],
         "redirect_uri": params["redirect_uri"],
         "scopes": granted,
@@ -53,9 +52,9 @@ def issue_code_and_redirect(
         "expires_at": now + tenant.config.code_ttl_seconds,
         "consumed": False,
     }
-    user = store.users.get(session.account_id)
+    user = tenant.state.users.get(session.account_id)
     if user is not None and interaction is not None:
-        user["lastSignInAt"] = store.now_ms()
+        user["lastSignInAt"] = tenant.state.now_ms()
     pairs = callback_parameters(tenant, code, params.get("state"), session.account_id)
     mode = params.get("response_mode") or "query"
     response = deliver(params["redirect_uri"], mode, pairs)

@@ -21,24 +21,23 @@ from emulators.logto.web import redirect
 
 async def resume(request: Request) -> Response:
     tenant: Tenant = request.app.state.tenant
-    store = tenant.store
     uid = request.path_params["uid"]
-    interaction = store.interactions.get(uid)
+    interaction = tenant.state.interactions.get(uid)
     resume_cookie = tenant.cookies.get(request, "_interaction_resume")
-    if interaction is None or resume_cookie != uid or interaction.expires_at < store.clock.now():
+    if interaction is None or resume_cookie != uid or interaction.expires_at < tenant.state.clock.now():
         return OidcError(
             "invalid_request",
             "authorization request has expired",
             code="session.not_found",
             message="Session not found. Please go back and sign in again.",
         ).response(iss=tenant.issuer)
-    app = store.applications.get(interaction.client_id)
+    app = tenant.state.applications.get(interaction.client_id)
     if app is None:
         return OidcError("invalid_client", f"invalid client {interaction.client_id}").response(iss=tenant.issuer)
-    if interaction.result_account_id is None or interaction.result_account_id not in store.users:
+    if interaction.result_account_id is None or interaction.result_account_id not in tenant.state.users:
         return redirect(login_prompt_url(app, interaction.params))
     prompts = set(interaction.params.get("prompt", "").split())
-    old = store.sessions.get(interaction.session_id or "")
+    old = tenant.state.sessions.get(interaction.session_id or "")
     grants = (
         old.grants.get(interaction.client_id, set())
         if old and old.account_id == interaction.result_account_id
@@ -48,7 +47,7 @@ async def resume(request: Request) -> Response:
     if not interaction.consented and ("consent" in prompts or not wanted <= grants):
         return redirect(f"/consent?app_id={interaction.client_id}")
     session = _session_for(tenant, interaction)
-    store.interactions.pop(uid, None)
+    tenant.state.interactions.pop(uid, None)
     response = issue_code_and_redirect(tenant, interaction.params, session, interaction)
     tenant.cookies.expire(response, "_interaction_resume", path=f"/oidc/auth/{uid}")
     return response
@@ -56,9 +55,8 @@ async def resume(request: Request) -> Response:
 
 def _session_for(tenant: Tenant, interaction: Interaction) -> Session:
     """The session after a completed interaction: the same one when no new login happened, else a new id."""
-    store = tenant.store
-    now = store.clock.now()
-    old = store.sessions.get(interaction.session_id or "")
+    now = tenant.state.clock.now()
+    old = tenant.state.sessions.get(interaction.session_id or "")
     account = interaction.result_account_id or ""
     if old is not None and old.account_id == account and interaction.login_ts == old.login_ts:
         return old
@@ -71,8 +69,8 @@ def _session_for(tenant: Tenant, interaction: Interaction) -> Session:
     if old is not None:
         if old.account_id == account:
             session.grants = {k: set(v) for k, v in old.grants.items()}
-        store.sessions.pop(old.id, None)
-    store.sessions[session.id] = session
+        tenant.state.sessions.pop(old.id, None)
+    tenant.state.sessions[session.id] = session
     return session
 
 
@@ -82,7 +80,7 @@ async def consent(request: Request) -> Response:
     interaction = interaction_from_cookie(tenant, request)
     if interaction is None or interaction.result_account_id is None:
         return redirect(f"{tenant.config.base}/unknown-session", status=302)
-    app = tenant.store.applications.get(interaction.client_id)
+    app = tenant.state.applications.get(interaction.client_id)
     if app is not None and app.get("isThirdParty"):
         return redirect(f"{tenant.config.base}/unknown-session", status=302)
     interaction.consented = True

@@ -24,7 +24,7 @@ async def revocation(request: Request) -> Response:
     token = params.get("token")
     if not token:
         return OidcError("invalid_request", "missing required parameter 'token'").response(cors=True)
-    for store in (tenant.store.access_tokens, tenant.store.refresh_tokens):
+    for store in (tenant.state.access_tokens, tenant.state.refresh_tokens):
         record = store.get(token)
         if record is not None and record["client_id"] == app["id"]:
             store.pop(token, None)

@@ -18,10 +18,10 @@ def current_session(tenant: Tenant, request: Request) -> Session | None:
     sid = tenant.cookies.get(request, "_session")
     if not sid:
         return None
-    session = tenant.store.sessions.get(sid)
-    if session is None or session.expires_at < tenant.store.clock.now():
+    session = tenant.state.sessions.get(sid)
+    if session is None or session.expires_at < tenant.state.clock.now():
         return None
-    if session.account_id not in tenant.store.users:
+    if session.account_id not in tenant.state.users:
         return None
     return session
 
@@ -38,7 +38,7 @@ def interaction_from_cookie(tenant: Tenant, request: Request) -> Interaction | N
     if not isinstance(mapping, dict):
         return None
     uid = mapping.get("_legacy")
-    interaction = tenant.store.interactions.get(uid) if isinstance(uid, str) else None
-    if interaction is None or interaction.expires_at < tenant.store.clock.now():
+    interaction = tenant.state.interactions.get(uid) if isinstance(uid, str) else None
+    if interaction is None or interaction.expires_at < tenant.state.clock.now():
         return None
     return interaction

@@ -19,7 +19,6 @@ async def userinfo(request: Request) -> Response:
     if request.method == "OPTIONS":
         return preflight(request, "GET,POST")
     tenant: Tenant = request.app.state.tenant
-    store = tenant.store
     realm = f'Bearer realm="{tenant.issuer}"'
 
     def fail(error: str, description: str, status: int) -> Response:
@@ -45,10 +44,10 @@ async def userinfo(request: Request) -> Response:
         token = (await read_params(request)).get("access_token")
     if not token:
         return fail("invalid_request", "no access token provided", 400)
-    record = store.access_tokens.get(token)
-    if record is None or record["expires_at"] < store.clock.now() or "openid" not in record["scopes"]:
+    record = tenant.state.access_tokens.get(token)
+    if record is None or record["expires_at"] < tenant.state.clock.now() or "openid" not in record["scopes"]:
         return fail("invalid_token", "invalid token provided", 401)
-    user = store.users.get(record["account_id"])
+    user = tenant.state.users.get(record["account_id"])
     if user is None:
         return fail("invalid_token", "invalid token provided", 401)
     return JSONResponse(user_claims(user, set(record["scopes"])), headers={"Cache-Control": "no-store", **CORS_EXPOSE})

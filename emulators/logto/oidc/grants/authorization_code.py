@@ -23,8 +23,8 @@ def grant(tenant: Tenant, app: dict[str, Any], params: dict[str, str]) -> dict[s
     if verifier is not None and len(verifier) < 43:
         raise OidcError("invalid_request", "code_verifier must be a string with a minimum length of 43 characters")
     invalid = OidcError("invalid_grant", "grant request is invalid")
-    record = tenant.store.codes.get(code)
-    now = tenant.store.clock.now()
+    record = tenant.state.codes.get(code)
+    now = tenant.state.clock.now()
     if record is None or record["client_id"] != app["id"] or record["expires_at"] < now:
         raise invalid
     if record["consumed"]:
@@ -39,7 +39,7 @@ def grant(tenant: Tenant, app: dict[str, Any], params: dict[str, str]) -> dict[s
             raise invalid
     elif verifier is not None:
         raise invalid
-    user = tenant.store.users.get(record["account_id"])
+    user = tenant.state.users.get(record["account_id"])
     if user is None:
         raise invalid
     record["consumed"] = True

@@ -19,8 +19,8 @@ def grant(tenant: Tenant, app: dict[str, Any], params: dict[str, str]) -> dict[s
     if resource != config.management_api_resource:
         raise OidcError("invalid_target", "resource indicator is missing, or unknown")
     requested = params.get("scope", "").split()
-    scope = "all" if "all" in requested and app["id"] in tenant.store.management_apps else None
-    now = int(tenant.store.clock.now())
+    scope = "all" if "all" in requested and app["id"] in tenant.state.management_apps else None
+    now = int(tenant.state.clock.now())
     claims: dict[str, Any] = {
         "jti": ids.token(16),
         "sub": app["id"],

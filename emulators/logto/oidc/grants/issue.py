@@ -23,11 +23,10 @@ def token_response(
     refresh_token: str | None = None,
 ) -> dict[str, Any]:
     """The token endpoint's JSON for a user's grant; `refresh_token` is the one to hand back unrotated."""
-    store = tenant.store
     config = tenant.config
-    now = store.clock.now()
+    now = tenant.state.clock.now()
     access = ids.token()
-    store.access_tokens[access] = {
+    tenant.state.access_tokens[access] = {
         "client_id": app["id"],
         "account_id": user["id"],
         "scopes": scopes,
@@ -40,7 +39,7 @@ def token_response(
     if "offline_access" in scopes:
         if refresh_token is None:
             refresh_token = ids.token()
-            store.refresh_tokens[refresh_token] = {
+            tenant.state.refresh_tokens[refresh_token] = {
                 "client_id": app["id"],
                 "account_id": user["id"],
                 "scopes": scopes,
@@ -59,6 +58,6 @@ def revoke_grant(tenant: Tenant, grant_id: str | None) -> None:
     """Forget every access and refresh token issued under `grant_id` (nothing when it is None)."""
     if not grant_id:
         return
-    for store in (tenant.store.access_tokens, tenant.store.refresh_tokens):
+    for store in (tenant.state.access_tokens, tenant.state.refresh_tokens):
         for key in [k for k, v in store.items() if v.get("grant_id") == grant_id]:
             store.pop(key, None)

@@ -16,14 +16,14 @@ def grant(tenant: Tenant, app: dict[str, Any], params: dict[str, str]) -> dict[s
     if not token:
         raise OidcError("invalid_request", "missing required parameter 'refresh_token'")
     invalid = OidcError("invalid_grant", "grant request is invalid")
-    record = tenant.store.refresh_tokens.get(token)
-    now = tenant.store.clock.now()
+    record = tenant.state.refresh_tokens.get(token)
+    now = tenant.state.clock.now()
     if record is None or record["client_id"] != app["id"] or record["expires_at"] < now:
         raise invalid
     if record.get("rotated_at") is not None and now - record["rotated_at"] >= 3:
         revoke_grant(tenant, record["grant_id"])
         raise invalid
-    user = tenant.store.users.get(record["account_id"])
+    user = tenant.state.users.get(record["account_id"])
     if user is None:
         raise invalid
     rotate = (
