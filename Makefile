@@ -40,7 +40,7 @@ sample_app/%/node_modules/.installed: sample_app/%/package.json sample_app/%/pac
 	touch $@
 
 e2e: install
-	@app=$$($(PY) -m e2e.fixtures.authjs_app --selected) || exit 1; \
+	@app=$$($(PY) -m e2e.support.app.authjs --selected) || exit 1; \
 	  if [ -n "$$app" ]; then $(MAKE) --no-print-directory "$$app"; fi
 	$(PY) -m pytest e2e $(PYTEST_ARGS)
 
@@ -86,7 +86,7 @@ rehearse: install
 	$(PY) -m e2e.rehearse $(PYTEST_ARGS)
 
 stack: install
-	$(PY) -m e2e.fixtures.stack
+	$(PY) -m e2e.support.stack
 
 bench: install
 	$(PY) benchmarks/journey.py $(BENCH_ARGS)

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from e2e.fixtures.settings import Secret
 from e2e.pages.base import PageObject
+from e2e.support.settings import Secret
 
 # Logto's English phrases (packages/phrases-experience), as captured.
 SIGN_IN_TITLE = "Sign in to your account"
