@@ -136,3 +136,10 @@ class PageObject:
 
     def _wait_until_loaded(self) -> None:
         raise NotImplementedError
+
+    def _wait_for_url(self, url: str | re.Pattern[str]) -> None:
+        """Wait until the page's URL matches (now, or by a navigation or a history change that commits later).
+
+        Event-driven (Playwright's navigation events), where `expect(page).to_have_url` polls: a redirect chain
+        that lands after 1 s is seen when it lands, not at the next poll up to 500 ms later."""
+        self.page.wait_for_url(url, wait_until="commit", timeout=self.timeout_ms)
