@@ -96,7 +96,13 @@ class Controls:
         return JSONResponse({"armed": {}})
 
     async def get_log(self, request: Request) -> Response:
-        return JSONResponse(self.log.entries())
+        """What the tenant received since the last DELETE; ?since=EPOCH: every retained request begun since then,
+        also those a DELETE hid (the hop timeline reads these)."""
+        since = request.query_params.get("since")
+        try:
+            return JSONResponse(self.log.entries(float(since) if since is not None else None))
+        except ValueError:
+            return JSONResponse({"error": "since must be a number (epoch seconds)"}, status_code=400)
 
     async def clear_log(self, request: Request) -> Response:
         self.log.clear()
