@@ -60,6 +60,7 @@ _BASE_CREATED = pytest.StashKey[bool]()
 _LABELS = pytest.StashKey[HandleLabels]()
 _STARTED = pytest.StashKey[float]()
 _FAILED = pytest.StashKey[bool]()
+_DEFAULT_REPORT = pytest.StashKey[bool]()
 TIMELINE = pytest.StashKey[Timeline]()  # the test's hop timeline, made when its call ends
 # Hops shown in a failure's report: the last ones (the failure is at the end); the HTML report shows all.
 REPORTED_HOPS = 40
@@ -108,6 +109,25 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     if wants_report and getattr(config.option, "htmlpath", "unset") is None:
         config.option.htmlpath = str(run / "report.html")
         config.option.self_contained_html = True
+        config.stash[_DEFAULT_REPORT] = True
+
+
+def _drop_default_report_without_browser_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The default report is for runs that drive a browser: a run of only other tests leaves no folder (with
+    pytest-xdist the controller collects nothing and cannot tell: it keeps the report)."""
+    if not config.stash.get(_DEFAULT_REPORT, False) or getattr(config.option, "numprocesses", None):
+        return
+    if any({"page", "context", "new_context"} & set(getattr(item, "fixturenames", ())) for item in items):
+        return
+    from pytest_html.basereport import BaseReport
+
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, BaseReport):
+            config.pluginmanager.unregister(plugin)
+    hooks = config.pluginmanager.get_plugin("e2e-html-report")
+    if hooks is not None:
+        config.pluginmanager.unregister(hooks)
+    config.option.htmlpath = None
 
 
 @pytest.hookimpl(trylast=True)
@@ -200,6 +220,7 @@ def scenario_id(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _drop_default_report_without_browser_tests(config, items)
     ids = {item: scenario_id(item) for item in items}
     for item, scenario in ids.items():
         if scenario:

@@ -168,6 +168,14 @@ class CookieSet:
         attributes = ", ".join(self.attributes)
         return f"{self.name}{' (deleted)' if self.removes else ''}{f' ({attributes})' if attributes else ''}"
 
+    def attribute(self, name: str) -> str | None:
+        """The value of an attribute (case-insensitive), "" for a flag, None when absent."""
+        for item in self.attributes:
+            key, _, value = item.partition("=")
+            if key.strip().lower() == name.lower():
+                return value.strip()
+        return None
+
     def brief(self, at_epoch: float | None = None) -> str:
         """For one line of text: `name (HttpOnly, Lax, /, 1h)`: flags, SameSite, Path, Domain and the lifetime
         (from Max-Age, or Expires less `at_epoch`)."""
@@ -199,14 +207,6 @@ def _lifetime(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:.0f}{unit}"
     return f"{max(seconds, 0):.0f}s"
-
-    def attribute(self, name: str) -> str | None:
-        """The value of an attribute (case-insensitive), "" for a flag, None when absent."""
-        for item in self.attributes:
-            key, _, value = item.partition("=")
-            if key.strip().lower() == name.lower():
-                return value.strip()
-        return None
 
 
 _ATTRIBUTE_NAMES = {
