@@ -1,0 +1,202 @@
+"""The HAR doctor on HARs the suite records itself: every failure and attack scenario of the catalogue
+(e2e/test_failures.py, e2e/test_attacks.py), and J1 as the control, run once with Playwright's record_har (through
+the artifact audit's probe, tests/artifact_audit/probe.py, which also records every value that grants access as the
+browser saw it). Each HAR is diagnosed as its scenario expects, and its scrubbed copy holds none of those values.
+
+An attack the app or Logto refuses in the back channel (S11's PKCE verifier, S13's client credentials at Okta) or
+that leaves the browser's journey whole (S8, S12, F6) is, as far as the browser's HAR can tell, a sign-in that
+worked: the doctor must say so and not cry wolf.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from slugify import slugify
+
+from e2e.fixtures.artifacts import Scrubber
+from e2e.fixtures.settings import load_settings
+from e2e.har.__main__ import main as har_main
+from e2e.har.doctor import Diagnosis, diagnose
+from e2e.har.reader import load_har
+from e2e.har.scrub import scrub_har
+from tests.artifact_audit.audit import collect, count_in
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTROL = "e2e/test_journey.py::test_j1_sign_in_via_email_domain_sso_creates_logto_user_with_okta_identity"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the doctor must name first: a rule (None: no rule broken and the sign-in completed), the hop's party
+    and step, and a pattern its message matches."""
+
+    rule: str | None
+    party: str = ""
+    step: str = ""
+    message: str = ""
+
+
+COMPLETED = Expected(None)
+# By test name (and parameter id): what the browser's HAR of that scenario shows.
+EXPECTED: dict[str, Expected] = {
+    "test_f1_": Expected("api-error", "Logto", "password verification", r"session\.invalid_credentials"),
+    "test_f2_": Expected("sso-not-enabled", "Logto", "SSO lookup", r"domain other\.test"),
+    "test_f3_": Expected("idx-error", "Okta", "IDX challenge/answer", r"Password is incorrect|E0000004"),
+    "test_f4_": Expected("idx-error", "Okta", "IDX identify", r"not assigned to this application"),
+    # Okta down: the page gives up on Logto's authorization-uri call (Logto waits on Okta's discovery)
+    "test_f5_": Expected("discovery-failed", "Logto", "SSO authorization URI", r"no answer.*discovery"),
+    "test_f6_[chromium-trust-off]": COMPLETED,
+    "test_f6_[chromium-trust-on]": COMPLETED,
+    "test_f7_": Expected("redirect-uri-not-registered", "Okta", "IdP authorize", r"'redirect_uri' parameter must be"),
+    "test_f8_[chromium-lockout-hidden]": Expected("idx-error", "Okta", "IDX challenge/answer", r"E0000004"),
+    "test_f8_[chromium-lockout-shown]": Expected("idx-error", "Okta", "IDX challenge/answer", r"account is locked"),
+    "test_f9_": Expected("error-page", "Okta", "IdP authorize", r"429.*E0000047"),
+    "test_f10_": Expected("idx-error", "Okta", "IDX identify", r"E0000004|idx\.unknown\.user"),
+    "test_s1_": Expected("state-changed", "app", "app callback", r"state came back changed"),
+    "test_s2_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
+    "test_s3_": Expected("unsolicited-callback", "app", "app callback", r"opened the callback itself"),
+    "test_s4_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
+    "test_s5_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
+    "test_s6_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
+    "test_s7_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
+    "test_s8_": COMPLETED,
+    "test_s9_": Expected("error-page", "app", "app sign-out", r"403.*MissingCSRF"),
+    "test_s10_": Expected(
+        "redirect-uri-not-registered", "Logto", "end-session", r"post_logout_redirect_uri not registered"
+    ),
+    "test_s11_": COMPLETED,
+    "test_s12_": COMPLETED,
+    "test_s13_": COMPLETED,
+    "test_s14_": Expected("iss-missing", "app", "app callback", r"no iss"),
+    "test_s15_": Expected("callback-refused", "app", "app callback", r"invalid_check"),
+    "test_s16_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
+    "test_s17_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
+    "test_s18_": Expected("callback-refused", "app", "app callback", r"invalid_token_response"),
+    "test_s19_": Expected("tokens-in-callback", "app", "app callback", r"carries id_token"),
+    "test_j1_": COMPLETED,
+}
+
+
+@dataclass
+class Recording:
+    hars: dict[str, Path]  # EXPECTED's key → the HAR of the test's first browser context
+    record: Path
+    console: str
+
+
+def _key(nodeid: str) -> str | None:
+    name = nodeid.rpartition("::")[2]
+    for key in EXPECTED:
+        prefix, _, param = key.partition("[")
+        if name.startswith(prefix) and (not param or name.endswith(f"[{param}")):
+            return key
+    return None
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    if load_settings().any_real:
+        pytest.skip("the catalogue's failure and attack scenarios need the embedded parties' faults")
+    work = tmp_path_factory.mktemp("catalogue-hars")
+    hars, record = work / "hars", work / "record.jsonl"
+    env = {
+        **os.environ,
+        "ARTIFACT_AUDIT_RECORD": str(record),
+        "ARTIFACT_AUDIT_OUTPUT": str(work / "out"),
+        "ARTIFACT_AUDIT_HAR_DIR": str(hars),
+        "ARTIFACT_AUDIT_NO_FAULTS": "1",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "artifact_audit"), str(ROOT)]),
+    }
+    command = [
+        sys.executable, "-m", "pytest", "e2e/test_failures.py", "e2e/test_attacks.py", CONTROL,
+        "-p", "probe", "-p", "no:randomly", "-p", "no:xdist", "-p", "no:html",
+        "--output", str(work / "out"), "-q", "-rfE",
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+    console = done.stdout + done.stderr
+    nodeids = re.findall(r"^(e2e/\S+::test_\S+)$", _collect(env), re.M)
+    found: dict[str, Path] = {}
+    for nodeid in nodeids:
+        key = _key(nodeid)
+        path = hars / f"{slugify(nodeid)}.har"
+        if key is not None and path.is_file():
+            found[key] = path
+    return Recording(found, record, console)
+
+
+def _collect(env: dict[str, str]) -> str:
+    command = [sys.executable, "-m", "pytest", "e2e/test_failures.py", "e2e/test_attacks.py", CONTROL]
+    command += ["--collect-only", "-q", "-p", "no:randomly", "-p", "no:html"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120).stdout
+
+
+def test_every_failure_and_attack_scenario_has_an_expectation() -> None:
+    """EXPECTED names every test of the two catalogue files (a new scenario needs its expectation here)."""
+    command = [sys.executable, "-m", "pytest", "e2e/test_failures.py", "e2e/test_attacks.py", "--collect-only", "-q"]
+    out = subprocess.run(command + ["-p", "no:html"], cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
+    nodeids = re.findall(r"^(e2e/\S+::test_\S+)$", out, re.M)
+    assert len(nodeids) >= 31
+    assert [n for n in nodeids if _key(n) is None] == []
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("key", list(EXPECTED))
+def test_the_doctor_names_what_the_scenario_broke(recording: Recording, key: str) -> None:
+    assert key in recording.hars, f"no HAR recorded for {key}; the run's output:\n{recording.console[-3000:]}"
+    har = load_har(recording.hars[key])
+    diagnosis = diagnose(har)
+    shown = Scrubber(scrub_har(har.data)[1]).text(diagnosis.render())  # as the doctor prints it
+    expected = EXPECTED[key]
+    assert _verdict(diagnosis) == (expected.rule, expected.party, expected.step), shown
+    if expected.rule is None:
+        assert diagnosis.completed, shown
+    else:
+        first = diagnosis.first
+        assert first is not None and re.search(expected.message, first.message), shown
+
+
+def _verdict(diagnosis: Diagnosis) -> tuple[str | None, str, str]:
+    first = diagnosis.first
+    if first is None:
+        return (None, "", "")
+    hop = diagnosis.hops[first.hop - 1]
+    return (first.rule, hop.party, hop.step)
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("key", list(EXPECTED))
+def test_the_scrubbed_copy_holds_none_of_the_runs_secrets_and_diagnoses_the_same(
+    recording: Recording, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert key in recording.hars, f"no HAR recorded for {key}"
+    har = recording.hars[key]
+    values, _ = collect(recording.record)
+    raw = har.read_bytes()
+    in_raw = sum(1 for kind, vs in values.items() for v in vs if count_in(raw, kind, v))
+    assert in_raw > 0, "the recorded HAR holds secrets (cookies, codes): else this test proves nothing"
+
+    out = tmp_path / "scrubbed.har"
+    code = har_main([str(har), "--scrubbed", str(out)])
+    printed = capsys.readouterr().out
+    assert code == (0 if EXPECTED[key].rule is None else 1)
+    copy = out.read_bytes()
+    json.loads(copy)  # still a HAR
+    for text, where in ((copy, "the scrubbed copy"), (printed.encode(), "the doctor's output")):
+        left = {kind: n for kind, vs in values.items() if (n := sum(count_in(text, kind, v) for v in vs))}
+        assert left == {}, f"secrets left in {where}"
+    assert _verdict(diagnose(load_har(out))) == _verdict(diagnose(load_har(har)))
+
+
+def test_scrub_har_removes_the_secrets_of_a_har_given_as_a_document() -> None:
+    document = {"log": {"entries": [{"request": {"url": "https://a.example/cb?code=SplxlOBeZQQYbYS6WxSbIA"}}]}}
+    copy, found = scrub_har(document)
+    assert "SplxlOBeZQQYbYS6WxSbIA" in found and "SplxlOBeZQQYbYS6WxSbIA" not in json.dumps(copy)
+    assert "SplxlOBeZQQYbYS6WxSbIA" in json.dumps(document), "the original is left as it was"
