@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from e2e.fixtures.secret_fields import REDACTED
 from e2e.timeline import Timeline
 
 
@@ -33,10 +34,15 @@ def add_extra(report: Any, extra: dict[str, Any]) -> None:
     report.extras = [*getattr(report, "extras", []), extra]
 
 
-def attach_timeline(report: Any, timeline: Timeline) -> None:
+def attach_timeline(report: Any, timeline: Timeline, seen: set[str] | frozenset[str] = frozenset()) -> None:
+    """The waterfall, scrubbed of the run's known values and `seen` (a cookie's Path can hold Logto's interaction
+    uid, its cookie's value); the report file is scrubbed again when the run ends."""
     from pytest_html import extras
 
-    add_extra(report, extras.html(timeline.render_html()))
+    from e2e.fixtures.artifacts import scrub_text
+
+    scrubbed = scrub_text(timeline.render_html(), seen).replace(REDACTED, html.escape(REDACTED))  # text, not a tag
+    add_extra(report, extras.html(scrubbed))
 
 
 def attach_failure_artifacts(report: Any, folder: Path, config: pytest.Config) -> None:

@@ -352,7 +352,7 @@ def _record_timeline(item: pytest.Item, report: pytest.TestReport) -> None:
     timeline = test_timeline(watches, stack, item.stash.get(_STARTED, 0.0), labels)
     item.stash[TIMELINE] = timeline
     if html_report.active(item.config):
-        html_report.attach_timeline(report, timeline)
+        html_report.attach_timeline(report, timeline, item.stash.get(_SEEN, set()))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -440,11 +440,13 @@ def _scrub_test_artifacts(item: pytest.Item) -> None:
     scrubber.tree(Path(folder))
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The report files pytest and pytest-html wrote (the files themselves, nothing else in their folders)."""
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]:
+    """The report files pytest and pytest-html wrote (the files themselves, nothing else in their folders): after
+    every other implementation, as pytest-html writes its file last (trylast) and rewrites it whole."""
     from e2e.fixtures.artifacts import known_values
 
+    yield
     config = session.config
     reports = [getattr(config.option, "xmlpath", None), getattr(config.option, "htmlpath", None)]
     paths = [Path(os.path.expandvars(p)).expanduser() for p in reports if p]

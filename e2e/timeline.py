@@ -135,13 +135,19 @@ def _redacted_pairs(text: str, labels: HandleLabels) -> str:
     return "&".join(out)
 
 
+# A path segment that is a random id: Logto's interaction uid (/oidc/auth/<uid>) is its _interaction cookie's value.
+_RANDOM_SEGMENT = re.compile(r"(?<=/)(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}(?=/|$)")
+
+
 def redact_url(url: str, labels: HandleLabels | None = None) -> str:
-    """The URL with every secret parameter's value replaced by <redacted> and handles by their labels; the
-    rest (scheme, host, path, other parameters) kept as written."""
+    """The URL with every secret parameter's value replaced by <redacted>, handles by their labels, and path
+    segments that are random ids (16 or more letters and digits) by <redacted>; the rest (scheme, host, path,
+    other parameters) kept as written."""
     labels = labels or HandleLabels()
     parts = urlsplit(url)
     base = url.split("?", 1)[0].split("#", 1)[0]
-    out = base
+    path = parts.path
+    out = base[: len(base) - len(path)] + _RANDOM_SEGMENT.sub(REDACTED, path) if path else base
     if parts.query:
         out += "?" + _redacted_pairs(parts.query, labels)
     if parts.fragment:
