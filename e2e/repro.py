@@ -77,17 +77,22 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m e2e.repro", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m e2e.repro",
+        usage="python -m e2e.repro [-h] [--slowmo MS] [--headed | --headless] SCENARIO [-- PYTEST_ARGS ...]",
+        description=__doc__,
+        epilog="after --: more pytest arguments, passed on as they are (e.g. -- --browser-channel chrome)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("scenario", help="a scenario id of the catalogue, as --scenario takes it (J1, F3, S12)")
     parser.add_argument("--slowmo", type=int, default=0, metavar="MS", help="slow every browser action by MS ms")
     view = parser.add_mutually_exclusive_group()
     view.add_argument("--headed", action="store_true", help="show the browser even without a display variable")
     view.add_argument("--headless", action="store_true", help="no browser window, even with a display")
-    parser.add_argument(
-        "pytest_args", nargs="*", help="after --: more pytest arguments (e.g. -- --browser-channel chrome)"
-    )
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # After `--`, pytest's own arguments, passed on as they are (argparse cannot take them after a positional).
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    args.pytest_args = extra
     if not re.fullmatch(r"[JjFfSs]\d{1,2}", args.scenario):
         parser.error(f"{args.scenario!r} is not a scenario id (J1-J13, F1-F10, S1-S19: see README.md)")
     args.scenario = args.scenario.upper()
