@@ -136,13 +136,18 @@ def _redacted_pairs(text: str, labels: HandleLabels) -> str:
 
 
 # A path segment that is a random id: Logto's interaction uid (/oidc/auth/<uid>) is its _interaction cookie's value.
-_RANDOM_SEGMENT = re.compile(r"(?<=/)(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}(?=/|$)")
+# Random: 16 or more of nanoid's alphabet with a digit and a letter, or with upper and lower case letters (words
+# of the parties' paths, such as openid-configuration, are lower case).
+_RANDOM_SEGMENT = re.compile(
+    r"(?<=/)(?:(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])|(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[A-Z]))"
+    r"[A-Za-z0-9_-]{16,}(?=/|$)"
+)
 
 
 def redact_url(url: str, labels: HandleLabels | None = None) -> str:
     """The URL with every secret parameter's value replaced by <redacted>, handles by their labels, and path
-    segments that are random ids (16 or more letters and digits) by <redacted>; the rest (scheme, host, path,
-    other parameters) kept as written."""
+    segments that are random ids (_RANDOM_SEGMENT) by <redacted>; the rest (scheme, host, path, other parameters)
+    kept as written."""
     labels = labels or HandleLabels()
     parts = urlsplit(url)
     base = url.split("?", 1)[0].split("#", 1)[0]
@@ -507,6 +512,10 @@ def back_channel_hops(
     return hops
 
 
+# A path segment that differs from run to run: an id (10 or more letters and digits, at least one digit).
+_ID_SEGMENT = re.compile(r"/(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{10,}(?=/|$)")
+
+
 def per_hop_medians(timelines: list[Timeline]) -> list[tuple[str, int, float, float]]:
     """Across runs of one journey: (hop, runs it occurred in, median start offset ms, median duration ms), the
     hop named by party, step, method and path, and numbered where it repeats within a run; in order of start."""
@@ -517,7 +526,7 @@ def per_hop_medians(timelines: list[Timeline]) -> list[tuple[str, int, float, fl
         seen: dict[str, int] = {}
         for hop in timeline.hops:
             path = urlsplit(hop.url).path
-            key = f"{hop.party} {hop.step} ({hop.method} {re.sub(r'/[A-Za-z0-9_-]{12,}', '/<id>', path)})"
+            key = f"{hop.party} {hop.step} ({hop.method} {_ID_SEGMENT.sub('/<id>', path)})"
             seen[key] = seen.get(key, 0) + 1
             if seen[key] > 1:
                 key += f" #{seen[key]}"

@@ -62,6 +62,8 @@ def test_urls_keep_their_shape_without_codes_tokens_or_handles_and_states_are_nu
     assert "02abcDEF" not in token and "eyJh" not in token
     # Logto's interaction uid, in the path, is its _interaction cookie's value; a connector id is no secret
     assert redact_url(f"{LOGTO}/oidc/auth/rp9Yd2PIJrNnYcQKErgEs") == f"{LOGTO}/oidc/auth/<redacted>"
+    assert redact_url(f"{LOGTO}/oidc/auth/RzztCLXgGMPapVBNqSQUB") == f"{LOGTO}/oidc/auth/<redacted>"  # no digit
+    assert redact_url(f"{LOGTO}/oidc/.well-known/openid-configuration").endswith("/openid-configuration")
     assert redact_url(f"{LOGTO}/callback/4203nptxmaj9?x=1") == f"{LOGTO}/callback/4203nptxmaj9?x=1"
 
 
@@ -212,35 +214,19 @@ def test_back_channel_hops_leave_out_browsers_and_the_suites_own_management_call
 def test_per_hop_medians_across_runs() -> None:
     runs = []
     for offset, duration in ((0, 10), (5, 30), (0, 20)):
+        resume = f"{LOGTO}/oidc/auth/<redacted>"
+        callback = f"{LOGTO}/callback/c{offset}nptxmaj9"  # a connector id differs from stack to stack
         hops = [
             Hop(1000, 5, "app", "browser", "navigation", "GET", f"{APP}/", 200, "app page"),
-            Hop(
-                1000 + 50 + offset,
-                duration,
-                "Logto",
-                "browser",
-                "redirect",
-                "GET",
-                f"{LOGTO}/oidc/auth",
-                303,
-                "authorize",
-            ),  # fmt: skip
-            Hop(
-                1200,
-                7,
-                "Logto",
-                "browser",
-                "redirect",
-                "GET",
-                f"{LOGTO}/oidc/auth/abcdefghijklmnop",
-                303,
-                "authorize (resume)",
-            ),  # fmt: skip
+            Hop(1050 + offset, duration, "Logto", "browser", "redirect", "GET", f"{LOGTO}/oidc/auth", 303, "authorize"),
+            Hop(1200, 7, "Logto", "browser", "redirect", "GET", resume, 303, "authorize (resume)"),
+            Hop(1300, 3, "Logto", "browser", "redirect", "GET", callback, 200, "connector callback"),
         ]
         runs.append(Timeline(hops))
     rows = per_hop_medians(runs)
     assert rows[1] == ("Logto authorize (GET /oidc/auth)", 3, 50.0, 20.0)
-    assert rows[2][0] == "Logto authorize (resume) (GET /oidc/auth/<id>)"
+    assert rows[2][0] == "Logto authorize (resume) (GET /oidc/auth/<redacted>)"
+    assert rows[3] == ("Logto connector callback (GET /callback/<id>)", 3, 300.0, 3.0)
 
 
 def test_parties_are_named_by_origin() -> None:
