@@ -343,7 +343,8 @@ class Timeline:
     @staticmethod
     def header_lines() -> list[str]:
         return [
-            "hop timeline (ms from the first hop; nav = navigation, redir = redirect, back = back channel):",
+            "hop timeline (ms from the first hop; nav = navigation, redir = redirect, back = back channel; cookies "
+            "sent are listed where they change, and at callbacks):",
             f"  {'#':>3} {'start':>7} {'dur':>6}  {'via':<5} {'party':<6} {'step':<22} {'status':>6}  request",
         ]
 
@@ -357,12 +358,19 @@ class Timeline:
         lines = self.header_lines()
         if first_index > 1:
             lines.append(f"  ... {first_index - 1} earlier hops (the HTML report shows all)")
+        sent_before: dict[str, tuple[str, ...]] = {}  # by party: the cookies its last hop carried
         for index, hop in enumerate(shown, first_index):
-            lines += self.hop_lines(index, hop, width=width)
+            same = sent_before.get(hop.party) == hop.cookies_sent and hop.step not in _CALLBACKS
+            lines += self.hop_lines(index, hop, width=width, sent=not same)
+            if hop.channel == "browser":
+                sent_before[hop.party] = hop.cookies_sent
         return "\n".join(lines)
 
-    def hop_lines(self, index: int, hop: Hop, width: int = 118, origin_ms: float | None = None) -> list[str]:
-        """A hop's line, and a line for its error and one for its cookies where it has any."""
+    def hop_lines(
+        self, index: int, hop: Hop, width: int = 118, origin_ms: float | None = None, sent: bool = True
+    ) -> list[str]:
+        """A hop's line, and a line for its error and one for its cookies where it has any (the cookies sent only
+        with `sent`: render_text lists them where they change from the party's previous hop)."""
         via = {"navigation": "nav", "redirect": "redir", "back channel": "back", "form post": "post"}.get(
             hop.kind, hop.kind
         )
@@ -376,7 +384,7 @@ class Timeline:
         if hop.error:
             lines.append(f"{pad}no answer: {hop.error}")
         details = []
-        if hop.cookies_sent:
+        if hop.cookies_sent and sent:
             details.append("sent: " + ", ".join(hop.cookies_sent))
         if hop.cookies_set:
             details.append("set: " + "; ".join(c.brief(hop.start_ms / 1000) for c in hop.cookies_set))
@@ -449,6 +457,7 @@ class Timeline:
         )
 
 
+_CALLBACKS = {"app callback", "connector callback", "SAML ACS"}  # where a missing cookie matters most
 _PARTY_COLOURS = {"app": "#2f6fdb", "Logto": "#7a3fd1", "Okta": "#00838f"}
 
 

@@ -136,6 +136,11 @@ def test_the_text_a_failure_prints_one_line_per_hop_with_its_cookies_and_error()
     assert re.search(r"^\s+3\s+50\s+8\s+back\s+Okta\s+token exchange\s+200\s+POST", text, re.M)
     assert "cookies set: _interaction (/, HttpOnly, Lax)" in text
     assert "no answer: net::ERR_ABORTED" in text and "cookies sent: sample_app.session-token" in text
+    # the cookies sent are listed where they change from the party's last hop, and at every callback
+    page = Hop(0, 1, "app", "browser", "navigation", "GET", f"{APP}/", 200, "app page", cookies_sent=("sid",))
+    callback = Hop(2, 1, "app", "browser", "redirect", "GET", f"{APP}/api/auth/callback/logto", 302, "app callback",
+                   cookies_sent=("sid",))  # fmt: skip
+    assert Timeline([page, page, callback, callback]).render_text().count("cookies sent: sid") == 3
     last_two = _timeline().render_text(last=2)
     assert "... 2 earlier hops (the HTML report shows all)" in last_two and "app sign-in" not in last_two
 
