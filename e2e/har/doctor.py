@@ -530,10 +530,14 @@ class _Rules:
         cross_site = previous_site != _site(entry.url)
         for key, (set_at, cookie, set_url) in jar.items():
             domain, _, name = key.partition("|")
-            if name in sent or not _domain_matches(host, domain):
+            if name in sent:
                 continue
+            if not _domain_matches(host, domain) and (
+                self.hops[set_at].party != self.hops[index].party or _site(set_url) != _site(entry.url)
+            ):
+                continue  # another party's or site's cookie: nothing this callback needs
             why = _why_not_sent(cookie, entry, cross_site, set_url)
-            if why is None or (why.startswith("its ") and self._sent_later(name, index)):
+            if why is None or (why.startswith("its Path") and self._sent_later(name, index)):
                 continue  # scoped to another route on purpose (Logto's _interaction_resume is for /oidc/auth/<uid>)
             led_to = self.hops[failing]
             then = (
@@ -639,6 +643,9 @@ def _why_not_sent(cookie: CookieSet, entry: Entry, cross_site: bool, set_url: st
     host = urlsplit(entry.url).hostname or ""
     if domain and not _domain_matches(host, domain):
         return f"its Domain={domain} does not cover {host}"
+    set_host = urlsplit(set_url).hostname or ""
+    if not domain and set_host != host:
+        return f"{set_host} set it without a Domain (host-only), and the callback is on {host}"
     if cookie.attribute("Max-Age") is not None or cookie.attribute("Expires") is not None:
         expires = None
         max_age = cookie.attribute("Max-Age")

@@ -304,3 +304,30 @@ def test_a_sign_in_that_never_came_back_says_where_it_stopped() -> None:
     har.add("GET", f"{LOGTO}/sign-in", 200)
     first = diagnose(load_har(har.document())).first
     assert first is not None and first.rule == "incomplete" and "Logto's sign-in page" in first.message
+
+
+@pytest.mark.parametrize(
+    ("set_cookie", "why"),
+    [
+        ("app.state=StateCookie12345; Path=/; SameSite=Lax", "www.app.example.com set it without a Domain (host-only)"),
+        ("app.state=StateCookie12345; Path=/; Domain=www.app.example.com; SameSite=Lax", "Domain=www.app.example.com"),
+    ],
+)
+def test_a_cookie_set_on_another_host_of_the_apps_site_that_the_callback_did_not_get(set_cookie: str, why: str) -> None:
+    """The app starts the sign-in on www. and gets the callback on its apex (a redirect_uri registered without www)."""
+    www, apex = "https://www.app.example.com", "https://app.example.com"
+    callback_url = f"{apex}/api/auth/callback/logto"
+    authorize = f"{LOGTO}/oidc/auth?" + urlencode(
+        {"client_id": "app1", "redirect_uri": callback_url, "response_type": "code", "state": "st-1"}
+    )
+    har = Har()
+    har.add("POST", f"{www}/api/auth/signin/logto", 302, location=authorize, set_cookie=(set_cookie,))
+    har.add("GET", authorize, 303, location=f"{LOGTO}/sign-in", set_cookie=("_interaction=Xy7bQ0yQ4mWf2ZtL9; Path=/",))
+    har.add("GET", f"{LOGTO}/sign-in", 200, cookie="_interaction=Xy7bQ0yQ4mWf2ZtL9")
+    query = "code=LogtoCode12345678&state=st-1&iss=https%3A%2F%2Facme.logto.app%2Foidc"
+    har.add("GET", f"{LOGTO}/oidc/auth/uid123", 303, location=f"{callback_url}?{query}")
+    har.add("GET", f"{callback_url}?{query}", 302, location=f"{apex}/api/auth/error?error=InvalidCheck")
+    har.add("GET", f"{apex}/api/auth/error?error=InvalidCheck", 200)
+    diagnosis = diagnose(load_har(har.document()))
+    assert [f.rule for f in diagnosis.findings] == ["cookie-not-sent", "callback-refused"]  # not Logto's cookie
+    assert "app.state" in diagnosis.findings[0].message and why in diagnosis.findings[0].message
