@@ -45,6 +45,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from e2e.fixtures.secret_fields import REDACTED
 from e2e.har.reader import Entry, Har
 from e2e.timeline import (
     CookieSet,
@@ -537,7 +538,7 @@ class _Rules:
             ):
                 continue  # another party's or site's cookie: nothing this callback needs
             why = _why_not_sent(cookie, entry, cross_site, set_url)
-            if why is None or (why.startswith("its Path") and self._sent_later(name, index)):
+            if why is None or (why.startswith("its Path") and (self._sent_later(name, index) or _per_request(cookie))):
                 continue  # scoped to another route on purpose (Logto's _interaction_resume is for /oidc/auth/<uid>)
             led_to = self.hops[failing]
             then = (
@@ -624,6 +625,12 @@ def _site(url: str) -> str:
 def _domain_matches(host: str, domain: str) -> bool:
     domain = domain.lstrip(".").lower()
     return host == domain or host.endswith("." + domain)
+
+
+def _per_request(cookie: CookieSet) -> bool:
+    """A cookie scoped to the URL of one interaction (its Path ends in a random id: Logto's _interaction_resume,
+    Path=/oidc/auth/<uid>): meant for that one route, never for a callback."""
+    return REDACTED in redact_url("http://host" + (cookie.attribute("Path") or "/"))
 
 
 def _why_not_sent(cookie: CookieSet, entry: Entry, cross_site: bool, set_url: str) -> str | None:

@@ -129,9 +129,11 @@ def _set_cookie(header: str, host: str, where: str) -> None:
             _record(cookie_kind(name.strip(), host), value, where)
 
 
-def _on_request(request: Request) -> None:
+def _on_request_done(request: Request) -> None:
+    """The headers the browser sent, read once the request is over: Chromium gives them with the answer, so reading
+    them in the `request` handler blocks Playwright's events until then (a request Logto holds for 30 s made F5's
+    own wait for it time out)."""
     where = f"request {request.method} {urlsplit(request.url).path}"
-    _url(request.url, where)
     try:
         headers = request.all_headers()
     except Error:
@@ -141,6 +143,11 @@ def _on_request(request: Request) -> None:
         _cookie_header(headers["cookie"], host, where)
     if "authorization" in headers:
         _record("authorization header", headers["authorization"].split(" ", 1)[-1], where)
+
+
+def _on_request(request: Request) -> None:
+    where = f"request {request.method} {urlsplit(request.url).path}"
+    _url(request.url, where)
     try:
         body = request.post_data
     except (Error, UnicodeDecodeError):
@@ -202,6 +209,8 @@ def _new_context(self: Browser, **kwargs: Any) -> BrowserContext:
     har.parent.mkdir(parents=True, exist_ok=True)
     context = _original_new_context(self, **kwargs, record_har_path=str(har))
     context.on("request", _on_request)
+    context.on("requestfinished", _on_request_done)
+    context.on("requestfailed", _on_request_done)
     context.on("response", _on_response)
     return context
 
