@@ -300,8 +300,10 @@ def error_shown(entry: Entry, party: str) -> str | None:
         message = re.search(r'class="message"[^>]*>(.*?)<', body, re.S)
         return ": ".join(_text(m.group(1)) for m in (title, message) if m) or "Logto's error page"
     if entry.status >= 400:
+        if entry.body is None:  # an exporter may leave it out (Playwright, when the page moved on before reading it)
+            return f"HTTP {entry.status} (the HAR holds no body)"
         title = re.search(r"<title[^>]*>(.*?)</title>", body, re.S | re.I)
-        return f"{entry.status}{f' {_text(title.group(1))}' if title else ''}"
+        return f"HTTP {entry.status}{f' {_text(title.group(1))}' if title else ''}"
     return None
 
 
