@@ -9,7 +9,7 @@ LINT_TOOLS := .github/lint
 AUTHJS_APPS := authjs-v5 authjs-v4
 PYTEST_ARGS ?=
 
-.PHONY: install python widget browser e2e e2e-authjs test lint lint-workflows rehearse stack bench repro clean $(AUTHJS_APPS)
+.PHONY: install python widget browser e2e e2e-authjs test test-shard durations lint lint-workflows rehearse stack bench stress stress-short repro clean $(AUTHJS_APPS)
 
 install: python widget browser
 
@@ -68,6 +68,18 @@ $(LINT_TOOLS)/node_modules/.installed: $(LINT_TOOLS)/package.json $(LINT_TOOLS)/
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# CI's shards of `make test` (without lint, its own job): `make test-shard SHARD=2 SHARDS=3` runs the second of three
+# groups of about equal duration (pytest-split, from the durations in .test_durations; a test not listed there
+# counts as an average one). Every shard must see the tests in the same order: pass the same --randomly-seed.
+SHARDS ?= 3
+test-shard: install
+	@test -n "$(SHARD)" || { echo "test-shard: say which shard, e.g. make test-shard SHARD=1 SHARDS=$(SHARDS)" >&2; exit 2; }
+	$(PY) -m pytest --splits $(SHARDS) --group $(SHARD) --splitting-algorithm least_duration $(PYTEST_ARGS)
+
+# Refresh .test_durations (kept in the repository) from a whole run on an idle machine.
+durations: install
+	$(PY) -m pytest --store-durations $(PYTEST_ARGS)
+
 # The catalogue through the live code path, against the emulators started as real tenants would be: separate
 # processes, HTTPS from a CA made at run time, hostnames that are not loopback literals (e2e/rehearse.py).
 rehearse: install
@@ -78,6 +90,15 @@ stack: install
 
 bench: install
 	$(PY) benchmarks/journey.py $(BENCH_ARGS)
+
+# The browser tests on a loaded machine: 5 CPU-burning processes per core, then CPU throttling x4 (README: Soak).
+stress: install
+	$(PY) benchmarks/stress.py $(STRESS_ARGS)
+
+# What CI can afford (about 10 minutes on 2 cores): one run of each mode over the journeys and the
+# one-request-per-action proofs.
+stress-short: install
+	$(PY) benchmarks/stress.py --short $(STRESS_ARGS)
 
 # One scenario of the catalogue against the configured parties, its hops printed as they happen, headed when a
 # display exists: `make repro SCENARIO=J1 [REPRO_ARGS="--slowmo 500"]` (e2e/repro.py); ends with the report's path.

@@ -17,6 +17,7 @@ from e2e.fixtures.saml import SamlJourneySetup, SamlUnavailable, start_saml_jour
 from e2e.fixtures.settings import Settings, SettingsError, apply_network_settings, load_settings
 from e2e.fixtures.stack import SsoUser, Stack, StackStartError, start_stack
 from e2e.journey import SsoJourney
+from e2e.pages.base import bound_every_wait
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -151,8 +152,7 @@ def user(identities: IdentityFactory) -> SsoUser:
 
 @pytest.fixture
 def page(page: Page, settings: Settings) -> Page:
-    page.set_default_timeout(settings.timeout_ms)
-    page.set_default_navigation_timeout(settings.timeout_ms)
+    bound_every_wait(page, settings.timeout_ms)  # page objects, the scenarios' own expect() calls, Playwright's
     return page
 
 

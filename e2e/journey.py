@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,19 +24,44 @@ class JourneyHopError(AssertionError):
     """A hop of the journey did not end where it should; the message says which and what the page showed."""
 
 
+@dataclass(frozen=True)
+class Landmark:
+    """A place of the journey, told by URL: a site (scheme, host, port) and, optionally, a path prefix there."""
+
+    name: str
+    base_url: str
+    path_prefix: str = ""
+
+    def shows(self, url: str) -> bool:
+        here, there = urlsplit(url), urlsplit(self.base_url)
+        return (here.scheme, here.netloc) == (there.scheme, there.netloc) and here.path.startswith(self.path_prefix)
+
+
 @contextmanager
-def hop(page: Page, name: str) -> Iterator[None]:
+def hop(page: Page, name: str, later: Sequence[Landmark] = ()) -> Iterator[None]:
+    """Run one hop; a failure names the hop and what the page shows.
+
+    `later` are the places the journey reaches only after this hop: when the browser is already on one of them,
+    the hop's step failed because the journey had moved past it (e.g. a click waiting for a button that left with
+    its page), and the message says so instead of blaming the hop.
+    """
     try:
         yield
     except (AssertionError, PlaywrightError) as exc:
         if isinstance(exc, JourneyHopError):
             raise
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        passed = next((landmark for landmark in later if landmark.shows(page.url)), None)
+        if passed is not None:
+            raise JourneyHopError(
+                f"hop '{name}' was overtaken: the browser is already on {passed.name}, a later page of the journey, "
+                f"while this hop was still at: {reason}\n  the browser shows: {describe_page(page)}"
+            ) from exc
         blocked = blocking_reason(page)
         if blocked:
             raise JourneyHopError(
                 f"hop '{name}' stopped: {blocked}\n  the browser shows: {describe_page(page)}"
             ) from exc
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise JourneyHopError(f"hop '{name}' failed: {reason}\n  the browser shows: {describe_page(page)}") from exc
 
 
@@ -56,6 +82,15 @@ class SsoJourney:
         self.logto_sign_in = LogtoSignInPage(page, stack.logto_endpoint, timeout_ms)
         self.okta_identify = OktaIdentifyPage(page, timeout_ms)
         self.okta_totp = OktaTotpPage(page, timeout_ms)
+        # Where the browser goes after Okta, in the order of the journey (any page of the app counts: the journey
+        # left the app before it reached Logto).
+        self.okta = Landmark("Okta's sign-in page", stack.okta_issuer)
+        self.after_okta: tuple[Landmark, ...] = (
+            Landmark("Logto's SSO callback", stack.logto_endpoint, "/callback/"),
+            Landmark("the app's callback", stack.app_url, "/api/auth/callback/"),
+        )
+        if not Landmark("", stack.logto_endpoint).shows(stack.app_url):  # an app on Logto's own site: too vague
+            self.after_okta += (Landmark("the app", stack.app_url),)
         # What the app asked Logto for, to tell what the app does (state, nonce, PKCE, prompt) without knowing which
         # app runs: the parameters of every authorization request (handles only as "<present>"), and each visit to
         # Logto's end-session endpoint.
@@ -96,7 +131,7 @@ class SsoJourney:
                 self.page.wait_for_event("response", predicate=self._is_app_callback)
 
     def open_logto_sign_in(self, auth_params: dict[str, str] | None = None) -> LogtoSignInPage:
-        with hop(self.page, "app 'Sign In' → Logto sign-in page"):
+        with hop(self.page, "app 'Sign In' → Logto sign-in page", later=(self.okta, *self.after_okta[:1])):
             self.app.open(auth_params)
             self.app.click_sign_in()
             self.logto_sign_in.expect_loaded()
@@ -118,16 +153,16 @@ class SsoJourney:
         return authorization_parameters(urlsplit(sent.value.url).query)
 
     def continue_to_okta(self, email: str) -> OktaIdentifyPage:
-        with hop(self.page, "Logto: email domain → Single Sign-On → Okta"):
+        with hop(self.page, "Logto: email domain → Single Sign-On → Okta", later=self.after_okta):
             self.logto_sign_in.sign_in_with_enterprise_sso(email)
             self.okta_identify.expect_loaded()
         return self.okta_identify
 
     def sign_in_at_okta(self, user: SsoUser, totp_code: Secret | None = None) -> None:
-        with hop(self.page, "Okta sign-in widget"):
+        with hop(self.page, "Okta sign-in widget", later=self.after_okta):
             self.okta_identify.sign_in(user.okta_username, user.password)
         if totp_code is not None:
-            with hop(self.page, "Okta Google Authenticator challenge"):
+            with hop(self.page, "Okta Google Authenticator challenge", later=self.after_okta):
                 self.okta_totp.expect_loaded()
                 self.okta_totp.verify(totp_code)
 

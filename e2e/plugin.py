@@ -15,7 +15,8 @@
   HTML report draws it as a waterfall, and `--hops-live` prints each hop as it is answered (`make repro`).
 - HTML report: pytest-html, on by default into the run's folder (`report.html`), self-contained and scrubbed
   (e2e/html_report.py); `--html PATH` elsewhere, `-p no:html` none.
-- Selection: `--scenario J1` (or `-k j1`, a scenario id alone) selects exactly that scenario.
+- Selection: `--scenario J1` (or `-k j1`, a scenario id alone) selects exactly that scenario, by the test's name
+  (test_j1_...) or, in a table of scenarios, by its rows' ids (S16-no-iss).
 - Options checked before any browser starts: --browser firefox/webkit, --browser-channel and --video name what
   is missing in one line; with pytest-xdist each worker runs its own stack (a session fixture).
 """
@@ -51,6 +52,7 @@ from e2e.reporting import (
 from e2e.timeline import HandleLabels, Parties, Timeline
 
 _SCENARIO = re.compile(r"^test_([jfs]\d{1,2})_")
+_SCENARIO_ROW = re.compile(r"[JFS]\d{1,2}")
 _SCENARIO_KINDS = ("journey", "failure", "attack")
 _RUN_FOLDER = "e2e_run_folder"
 _SEEN = pytest.StashKey[set[str]]()
@@ -211,11 +213,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # ---- selection by scenario id -----------------------------------------------------------------------------------
 def scenario_id(item: pytest.Item) -> str | None:
-    """J1, F3, S12: the catalogue's id, from the test's name (test_j1_...), for the scenarios of the catalogue."""
+    """J1, F3, S12: the catalogue's id, for the scenarios of the catalogue: from the test's name (test_j1_...), or,
+    for a table of scenarios, from its row's id (test_...[chromium-S16-no-iss])."""
     if not any(item.get_closest_marker(kind) for kind in _SCENARIO_KINDS):
         return None
     match = _SCENARIO.match(getattr(item, "originalname", item.name))
-    return match.group(1).upper() if match else None
+    if match:
+        return match.group(1).upper()
+    callspec = getattr(item, "callspec", None)
+    row = [part for part in (callspec.id.split("-") if callspec else []) if _SCENARIO_ROW.fullmatch(part)]
+    return row[0].upper() if row else None
 
 
 @pytest.hookimpl(trylast=True)

@@ -14,6 +14,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -31,7 +32,7 @@ from e2e.pages.app import AppErrorPage, AppRefusal, is_refusal_response, refusal
 pytestmark = pytest.mark.attack
 
 ATTACKER = "https://attacker.example"
-# Okta's text (reference/okta.md §4; captured in the Okta emulator's oauth.py).
+# Okta's text (the Okta emulator's oauth.py, which reproduces Okta's answer).
 OKTA_MULTIPLE_CREDENTIALS = (
     "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization "
     "header, credentials in the post body, or a client_assertion in the post body."
@@ -222,48 +223,116 @@ def needs_app_client(stack: Stack) -> None:
 
 
 # ---- the app's callback checks -------------------------------------------------------------------------------
-@pytest.mark.embedded_only("logto", reason="Logto must be made to return a wrong or missing state")
-def test_s1_state_mismatch_is_refused_by_the_app_before_any_code_exchange(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
+@dataclass(frozen=True)
+class BentAnswer:
+    """One way Logto (the emulator) is made to misbehave, and how the app must refuse what it was sent.
+
+    fault: the Logto emulator's fault (emulators/logto/README.md), armed before the sign-in; code and description:
+    what the app's error page shows (the sample app's wording); lacks: what an app that signs the user in instead
+    does not do; app_must_send: (parameter, why) when the attack needs a parameter not every app sends.
+    """
+
+    fault: str
+    code: str
+    description: str
+    lacks: str
+    app_must_send: tuple[str, str] | None = None
+
+    @property
+    def token_statuses(self) -> list[int]:
+        """Logto's answers to the app's code exchange: none when the callback itself is bent (the app stops
+        there), one 200 when the tokens are (Logto issued them; the app refused them)."""
+        return [] if self.fault.startswith("callback.") else [200]
+
+
+def bent(scenario: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    """A row of the table; its id starts with the catalogue's id (S16-...), which --scenario and the JUnit
+    `scenario` property read (e2e/plugin.py)."""
+    return pytest.param(BentAnswer(*args, **kwargs), id=f"{scenario}-{name}")
+
+
+STATE_MISMATCH = "The state returned to the app does not match the one it sent."
+# The app's own checks of what Logto sends back, every check Auth.js v5 makes through oauth4webapi (the table in
+# sample_app/README.md), for absent values as well as wrong ones.
+BENT_ANSWERS = [
+    # S1: state (RFC 6749 10.12), checked before any code exchange.
+    bent("S1", "wrong-state", "callback.wrong_state", "invalid_state", STATE_MISMATCH,
+         "check the state it sent against the one returned", ("state", APP_SENDS_NO_STATE)),
+    bent("S1", "no-state", "callback.drop_state", "invalid_state", STATE_MISMATCH,
+         "refuse a callback without the state it sent", ("state", APP_SENDS_NO_STATE)),
+    # S2: nonce (OIDC Core 3.1.3.7 (11)).
+    bent("S2", "wrong-nonce", "id_token.wrong_nonce", "invalid_id_token", "ID token claim 'nonce' is invalid or missing.",
+         "check the ID token's nonce against the one it sent", ("nonce", APP_SENDS_NO_NONCE)),
+    # S4: the signature. OIDC Core 3.1.3.7 lets a client trust TLS to the token endpoint instead, as Auth.js v5's
+    # oauth4webapi does.
+    bent("S4", "tampered-signature", "id_token.tampered_signature", "invalid_id_token",
+         "ID token signature verification failed.", "verify the ID token's signature against Logto's JWKS"),
+    # S5: the algorithm; HS256 keyed with Logto's public key is accepted by any verifier that lets the token pick.
+    bent("S5", "alg-none", "id_token.alg_none", "invalid_id_token",
+         "ID token algorithm 'none' is not allowed (expected ES384).", "refuse an unsigned (alg: none) ID token"),
+    bent("S5", "hs256-confusion", "id_token.hs256_confusion", "invalid_id_token",
+         "ID token algorithm 'HS256' is not allowed (expected ES384).", "pin the ID token algorithm to Logto's (ES384)"),
+    # S6: issuer and audience, and RFC 9207's mix-up defence (the callback's iss names another issuer).
+    bent("S6", "wrong-iss-claim", "id_token.wrong_issuer", "invalid_id_token",
+         "ID token claim 'iss' is invalid or missing.", "check the ID token's iss"),
+    bent("S6", "wrong-aud-claim", "id_token.wrong_audience", "invalid_id_token",
+         "ID token claim 'aud' is invalid or missing.", "check the ID token's aud"),
+    bent("S6", "callback-iss-of-another-issuer", "callback.wrong_iss", "invalid_issuer",
+         "The callback came from issuer 'https://attacker.example/oidc'.", "check the callback's iss parameter (RFC 9207)"),
+    # S7: time. iat and nbf an hour ahead: far beyond the app's 60 s leeway and oauth4webapi's 30 s tolerance.
+    bent("S7", "expired", "id_token.expired", "invalid_id_token", "ID token has expired.", "check the ID token's exp"),
+    bent("S7", "issued-in-the-future", "id_token.iat_future", "invalid_id_token",
+         "ID token claim 'iat' is invalid or missing.",
+         "refuse an ID token issued in the future (iat beyond its clock-skew leeway)"),
+    bent("S7", "not-yet-valid", "id_token.nbf_future", "invalid_id_token",
+         "ID token claim 'nbf' is invalid or missing.", "check the ID token's nbf"),
+    # S16: aud, exp, iat, iss and sub are required (OIDC Core 2; oauth4webapi validatePresence), and nonce when the
+    # app sent one (processAuthorizationCodeOpenIDResponse).
+    *[
+        bent("S16", f"no-{claim}", f"id_token.drop_{claim}", "invalid_id_token",
+             f"ID token claim '{claim}' is invalid or missing.", f"require the ID token's {claim} claim",
+             ("nonce", APP_SENDS_NO_NONCE) if claim == "nonce" else None)
+        for claim in ("iss", "aud", "sub", "exp", "iat", "nonce")
+    ],
+    # S17: OIDC Core 3.1.3.7 (4, 5) as oauth4webapi applies it: with several audiences, azp must name the app.
+    bent("S17", "several-audiences-no-azp", "id_token.extra_audience", "invalid_id_token",
+         "ID token is for several audiences and has no 'azp'.", "require azp when the ID token has several audiences"),
+    bent("S17", "azp-of-another-client", "id_token.wrong_azp", "invalid_id_token",
+         "ID token claim 'azp' names another client.", "compare azp with its client id"),
+    # S18: oauth4webapi processGenericAccessTokenResponse: access_token and token_type are required strings, the
+    # type Bearer (or DPoP); an OIDC client needs the id_token too.
+    bent("S18", "no-access-token", "token.drop_access_token", "invalid_token_response",
+         "The token response has no access_token.", "refuse a token response without access_token"),
+    bent("S18", "no-token-type", "token.drop_token_type", "invalid_token_response",
+         "The token response has no token_type.", "refuse a token response without token_type"),
+    bent("S18", "mac-token-type", "token.unknown_token_type", "invalid_token_response",
+         "The token response has token_type 'MAC', which is not Bearer.", "refuse a token_type other than Bearer"),
+    bent("S18", "no-id-token", "token.drop_id_token", "invalid_token_response",
+         "The token response has no id_token.", "refuse a token response without id_token"),
+    # S19: the app runs the code flow: tokens on the redirect (implicit/hybrid) or a JWT-secured response it never
+    # asked for are refused before any code exchange (oauth4webapi validateAuthResponse).
+    bent("S19", "tokens-on-the-callback", "callback.implicit_id_token", "invalid_response",
+         "The callback carries tokens (implicit or hybrid flow); this app uses the code flow.",
+         "refuse tokens on the callback of a code flow"),
+    bent("S19", "jarm-response", "callback.jarm_response", "invalid_response",
+         "The callback carries a JWT-secured (JARM) response, not asked for.",
+         "refuse a JARM response it did not ask for"),
+]  # fmt: skip
+
+
+@pytest.mark.embedded_only("logto", reason="Logto must be made to send what the row names")
+@pytest.mark.parametrize("bent_answer", BENT_ANSWERS)
+def test_the_app_refuses_a_bent_answer_from_logto(
+    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls, bent_answer: BentAnswer
 ) -> None:
-    logto_controls.arm("callback.wrong_state")
+    """S1, S2, S4-S7, S16-S19: Logto's callback or tokens bent one way per row; the app refuses them, shows why,
+    and creates no session."""
+    logto_controls.arm(bent_answer.fault)
     logto_controls.clear_log()
-    sign_in_to_app_callback(journey, user, logto_session=False, app_must_send=("state", APP_SENDS_NO_STATE))
-    expect_app_refuses(
-        journey,
-        "invalid_state",
-        "The state returned to the app does not match the one it sent.",
-        lacks="check the state it sent against the one returned",
-    )
+    sign_in_to_app_callback(journey, user, logto_session=False, app_must_send=bent_answer.app_must_send)
 
-    logto_controls.arm("callback.drop_state")
-    sign_in_to_app_callback(journey, user, logto_session=True)
-    expect_app_refuses(
-        journey,
-        "invalid_state",
-        "The state returned to the app does not match the one it sent.",
-        lacks="refuse a callback without the state it sent",
-    )
-
-    # The app stopped at the state: the codes it was sent were never redeemed.
-    assert logto_token_statuses(logto_controls) == []
-
-
-@pytest.mark.embedded_only("logto", reason="Logto must be made to put a wrong nonce into the ID token")
-def test_s2_nonce_mismatch_in_id_token_is_refused_by_the_app(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    logto_controls.arm("id_token.wrong_nonce")
-    logto_controls.clear_log()
-    sign_in_to_app_callback(journey, user, logto_session=False, app_must_send=("nonce", APP_SENDS_NO_NONCE))
-
-    expect_app_refuses(
-        journey,
-        "invalid_id_token",
-        "ID token claim 'nonce' is invalid or missing.",
-        lacks="check the ID token's nonce against the one it sent",
-    )
-    assert logto_token_statuses(logto_controls) == [200]  # Logto issued it; the app refused it
+    expect_app_refuses(journey, bent_answer.code, bent_answer.description, lacks=bent_answer.lacks)
+    assert logto_token_statuses(logto_controls) == bent_answer.token_statuses
 
 
 def test_s3_replayed_code_is_refused_and_revokes_what_it_bought(
@@ -303,101 +372,6 @@ def test_s3_replayed_code_is_refused_and_revokes_what_it_bought(
     )
 
 
-@pytest.mark.embedded_only("logto", reason="Logto must be made to sign an ID token with a broken signature")
-def test_s4_tampered_id_token_signature_is_refused_by_the_app(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    logto_controls.arm("id_token.tampered_signature")
-    logto_controls.clear_log()
-    sign_in_to_app_callback(journey, user, logto_session=False)
-
-    expect_app_refuses(
-        journey,
-        "invalid_id_token",
-        "ID token signature verification failed.",
-        lacks="verify the ID token's signature against Logto's JWKS (OIDC Core 3.1.3.7 lets a client trust TLS to "
-        "the token endpoint instead, as Auth.js v5's oauth4webapi does)",
-    )
-    assert logto_token_statuses(logto_controls) == [200]
-
-
-@pytest.mark.embedded_only("logto", reason="Logto must be made to issue alg=none and HS256-confused ID tokens")
-def test_s5_alg_none_and_hs256_confusion_are_refused_by_the_app(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    logto_controls.arm("id_token.alg_none")
-    sign_in_to_app_callback(journey, user, logto_session=False)
-    expect_app_refuses(
-        journey,
-        "invalid_id_token",
-        "ID token algorithm 'none' is not allowed (expected ES384).",
-        lacks="refuse an unsigned (alg: none) ID token",
-    )
-
-    # HS256 keyed with Logto's public key: accepted by any verifier that lets the token pick the algorithm.
-    logto_controls.arm("id_token.hs256_confusion")
-    sign_in_to_app_callback(journey, user, logto_session=True)
-    expect_app_refuses(
-        journey,
-        "invalid_id_token",
-        "ID token algorithm 'HS256' is not allowed (expected ES384).",
-        lacks="pin the ID token algorithm to Logto's (ES384)",
-    )
-
-
-@pytest.mark.embedded_only("logto", reason="Logto must be made to issue tokens with a wrong iss or aud")
-def test_s6_wrong_issuer_or_audience_is_refused_by_the_app(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    logto_controls.arm("id_token.wrong_issuer")
-    sign_in_to_app_callback(journey, user, logto_session=False)
-    expect_app_refuses(
-        journey, "invalid_id_token", "ID token claim 'iss' is invalid or missing.", lacks="check the ID token's iss"
-    )
-
-    logto_controls.arm("id_token.wrong_audience")
-    sign_in_to_app_callback(journey, user, logto_session=True)
-    expect_app_refuses(
-        journey, "invalid_id_token", "ID token claim 'aud' is invalid or missing.", lacks="check the ID token's aud"
-    )
-
-    # RFC 9207 mix-up defence: the iss on the callback itself names another issuer.
-    logto_controls.arm("callback.wrong_iss")
-    sign_in_to_app_callback(journey, user, logto_session=True)
-    expect_app_refuses(
-        journey,
-        "invalid_issuer",
-        "The callback came from issuer 'https://attacker.example/oidc'.",
-        lacks="check the callback's iss parameter (RFC 9207)",
-    )
-
-
-@pytest.mark.embedded_only("logto", reason="Logto must be made to issue expired and future-dated ID tokens")
-def test_s7_expired_or_clock_skewed_id_token_is_refused_by_the_app(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    logto_controls.arm("id_token.expired")
-    sign_in_to_app_callback(journey, user, logto_session=False)
-    expect_app_refuses(journey, "invalid_id_token", "ID token has expired.", lacks="check the ID token's exp")
-
-    # Issued an hour in the future: far beyond the app's 60 s leeway for clock skew.
-    logto_controls.arm("id_token.iat_future")
-    sign_in_to_app_callback(journey, user, logto_session=True)
-    expect_app_refuses(
-        journey,
-        "invalid_id_token",
-        "ID token claim 'iat' is invalid or missing.",
-        lacks="refuse an ID token issued in the future (iat beyond its clock-skew leeway)",
-    )
-
-    # Not valid before an hour from now: far beyond oauth4webapi's 30 s tolerance.
-    logto_controls.arm("id_token.nbf_future")
-    sign_in_to_app_callback(journey, user, logto_session=True)
-    expect_app_refuses(
-        journey, "invalid_id_token", "ID token claim 'nbf' is invalid or missing.", lacks="check the ID token's nbf"
-    )
-
-
 def test_s8_callback_url_to_another_site_does_not_redirect_there_after_sign_in(
     journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
 ) -> None:
@@ -407,17 +381,24 @@ def test_s8_callback_url_to_another_site_does_not_redirect_there_after_sign_in(
         "request", lambda r: attacker_requests.append(r.url) if urlsplit(r.url).hostname == "attacker.example" else None
     )
 
+    # The app's callback answers with a redirect (Playwright cannot route it): its responses are collected, and
+    # each sign-in has reached the app once a navigation follows a callback response (wherever it leads).
+    callbacks: list[PlaywrightResponse] = []
+    page.on("response", lambda r: callbacks.append(r) if r.url.startswith(app_redirect_uri(stack)) else None)
+
     variants = (f"{ATTACKER}/steal", "//attacker.example/steal", "/\\attacker.example/steal", "https:attacker.example")
     for index, target in enumerate(variants):
         page.goto(f"{stack.app_url}/api/auth/signin?{urlencode({'callbackUrl': target})}")
-        with page.expect_response(lambda r: r.url.startswith(app_redirect_uri(stack))) as callback:
-            journey.app.click_sign_in()
-            if index == 0:  # later sign-ins ride on the Logto session
-                journey.logto_sign_in.expect_loaded()
-                journey.continue_to_okta(user.email)
-                journey.sign_in_at_okta(user)
-        location = callback.value.headers.get("location", "")
-        assert callback.value.status in (302, 303), callback.value.status
+        callbacks.clear()
+        journey.app.click_sign_in()
+        if index == 0:  # later sign-ins ride on the Logto session
+            journey.logto_sign_in.expect_loaded()
+            journey.continue_to_okta(user.email)
+            journey.sign_in_at_okta(user)
+        page.wait_for_url(lambda _: bool(callbacks))
+        [callback] = callbacks
+        location = callback.headers.get("location", "")
+        assert callback.status in (302, 303), callback.status
         landing = urljoin(stack.app_url + "/", location)
         assert urlsplit(landing)[:2] == app_origin, f"callbackUrl {target!r}: the app sends the user to {landing}"
         # Where on its own site is the app's choice (Auth.js sends unsafe targets to its base URL, without the
@@ -475,93 +456,6 @@ def test_s15_sign_in_left_pending_longer_than_15_minutes_is_refused(
     app_controls.advance_clock(14 * 60)
     journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)  # Okta's session answers at once
     assert journey.expect_back_in_app_signed_in()["user"]["email"] == user.email
-
-
-@pytest.mark.embedded_only("logto", reason="Logto must be made to leave claims out of the ID token")
-def test_s16_id_token_without_a_required_claim_is_refused(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    # aud, exp, iat, iss and sub are required (OIDC Core 2; oauth4webapi validatePresence), and nonce when the
-    # app sent one (processAuthorizationCodeOpenIDResponse).
-    for index, claim in enumerate(("iss", "aud", "sub", "exp", "iat", "nonce")):
-        logto_controls.arm(f"id_token.drop_{claim}")
-        sign_in_to_app_callback(journey, user, logto_session=index > 0)
-        expect_app_refuses(
-            journey,
-            "invalid_id_token",
-            f"ID token claim '{claim}' is invalid or missing.",
-            lacks=f"require the ID token's {claim} claim",
-        )
-
-
-@pytest.mark.embedded_only("logto", reason="Logto must be made to issue ID tokens for several audiences")
-def test_s17_id_token_for_several_audiences_needs_an_azp_naming_the_app(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    # OIDC Core 3.1.3.7 (4, 5) as oauth4webapi applies it: with more than one audience, azp must be present
-    # and be the app's client id.
-    logto_controls.arm("id_token.extra_audience")
-    sign_in_to_app_callback(journey, user, logto_session=False)
-    expect_app_refuses(
-        journey,
-        "invalid_id_token",
-        "ID token is for several audiences and has no 'azp'.",
-        lacks="require azp when the ID token has several audiences",
-    )
-
-    logto_controls.arm("id_token.wrong_azp")
-    sign_in_to_app_callback(journey, user, logto_session=True)
-    expect_app_refuses(
-        journey,
-        "invalid_id_token",
-        "ID token claim 'azp' names another client.",
-        lacks="compare azp with its client id",
-    )
-
-
-@pytest.mark.embedded_only("logto", reason="Logto must be made to answer the code exchange with a bent response")
-def test_s18_token_response_without_access_token_token_type_or_id_token_is_refused(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    # oauth4webapi processGenericAccessTokenResponse: access_token and token_type are required strings, the type
-    # Bearer (or DPoP); an OIDC client needs the id_token too.
-    cases = [
-        ("token.drop_access_token", "The token response has no access_token."),
-        ("token.drop_token_type", "The token response has no token_type."),
-        ("token.unknown_token_type", "The token response has token_type 'MAC', which is not Bearer."),
-        ("token.drop_id_token", "The token response has no id_token."),
-    ]
-    for index, (fault, description) in enumerate(cases):
-        logto_controls.arm(fault)
-        sign_in_to_app_callback(journey, user, logto_session=index > 0)
-        expect_app_refuses(journey, "invalid_token_response", description, lacks=f"refuse what {fault} sends")
-
-
-@pytest.mark.embedded_only("logto", reason="Logto must be made to add tokens or a JARM response to its redirect")
-def test_s19_callback_carrying_tokens_or_a_jarm_response_is_refused(
-    journey: SsoJourney, user: SsoUser, logto_controls: LogtoControls
-) -> None:
-    # The app runs the code flow: an id_token on the redirect (implicit/hybrid) or a JWT-secured response it
-    # never asked for is refused before any code exchange (oauth4webapi validateAuthResponse).
-    logto_controls.clear_log()
-    logto_controls.arm("callback.implicit_id_token")
-    sign_in_to_app_callback(journey, user, logto_session=False)
-    expect_app_refuses(
-        journey,
-        "invalid_response",
-        "The callback carries tokens (implicit or hybrid flow); this app uses the code flow.",
-        lacks="refuse tokens on the callback of a code flow",
-    )
-
-    logto_controls.arm("callback.jarm_response")
-    sign_in_to_app_callback(journey, user, logto_session=True)
-    expect_app_refuses(
-        journey,
-        "invalid_response",
-        "The callback carries a JWT-secured (JARM) response, not asked for.",
-        lacks="refuse a JARM response it did not ask for",
-    )
-    assert logto_token_statuses(logto_controls) == []
 
 
 # ---- sign-out ------------------------------------------------------------------------------------------------

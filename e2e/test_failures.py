@@ -6,6 +6,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -143,18 +144,11 @@ def test_f4_user_not_assigned_to_okta_app_gets_widget_error_then_logto_toast(
     assert_nothing_half_done(journey, stack, user.email)
 
 
-@contextmanager
-def embedded_logto_controls(stack: Stack) -> Iterator[LogtoControls | None]:
-    """The Logto emulator's controls, or None on a real Logto (whose waits then simply take real time)."""
-    if "logto" not in stack.embedded:
-        yield None
-        return
-    controls = LogtoControls(stack.logto_endpoint)
-    try:
-        yield controls
-    finally:
-        controls.reset_clock()
-        controls.close()
+@pytest.fixture
+def logto_controls_if_embedded(stack: Stack, request: pytest.FixtureRequest) -> LogtoControls | None:
+    """The Logto emulator's controls (faults and clock put back after the test by `logto_controls`), or None on a
+    real Logto, whose waits then simply take real time."""
+    return request.getfixturevalue("logto_controls") if "logto" in stack.embedded else None
 
 
 DISCOVERY = "/.well-known/openid-configuration"
@@ -162,7 +156,12 @@ DISCOVERY = "/.well-known/openid-configuration"
 
 @pytest.mark.embedded_only("okta", reason="needs the Okta emulator's down, hang_paths and token_error faults")
 def test_f5_okta_down_slow_or_failing_gets_logto_toast(
-    journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls, page: Page
+    journey: SsoJourney,
+    stack: Stack,
+    user: SsoUser,
+    okta_controls: OktaControls,
+    page: Page,
+    logto_controls_if_embedded: LogtoControls | None,
 ) -> None:
     """What a user sees on a real Logto 1.37 (measured there; the rules are in emulators/logto/README.md).
 
@@ -171,76 +170,85 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
     after 10 s (ky). That 10 s runs on the page's clock (Playwright's, installed before the first page loads, so
     it works on a real Logto too); the embedded Logto's waits run on its own clock, which the test moves.
     """
+    logto = logto_controls_if_embedded
     page.clock.install()
-    with embedded_logto_controls(stack) as logto:
-        # 1. Okta down, 503 with Retry-After: 30. Logto waits 30 s before each retry; the page stops at 10 s.
-        okta_controls.clear_log()
-        mark = logto.last_timer_id() if logto is not None else 0
-        sign_in = journey.open_logto_sign_in()
-        okta_controls.set_faults(down={"status": 503, "retry_after": 30})
-        with page.expect_request(lambda r: r.url.endswith("/authorization-uri")):
-            sign_in.sign_in_with_enterprise_sso(user.email)
-        page.clock.fast_forward(10_000)
-        sign_in.expect_toast(REQUEST_TIMEOUT)
-        sign_in.expect_loaded()  # still the sign-in page: a timeout does not navigate
-        if logto is not None:  # the embedded Logto's retries, on its clock: 30 s, then 30 s more
-            assert logto.advance_clock_when_waiting(30, "got retry 1", mark)["seconds"] == 30
-            assert logto.advance_clock_when_waiting(30, "got retry 2", mark)["seconds"] == 30
-            assert [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)] == [503, 503, 503]
-            logto.reset_clock()  # its waits are over: back to real time for the tokens it issues next
-
-        # 2. Okta down, 503 without Retry-After: retries after ~1 s and ~2 s, then Logto's own error (~4.5 s).
-        okta_controls.set_faults(down={"status": 503})
-        okta_controls.clear_log()
-        mark = logto.last_timer_id() if logto is not None else 0
-        journey.open_logto_sign_in()
+    # 1. Okta down, 503 with Retry-After: 30. Logto waits 30 s before each retry; the page stops at 10 s.
+    okta_controls.clear_log()
+    mark = logto.last_timer_id() if logto is not None else 0
+    sign_in = journey.open_logto_sign_in()
+    okta_controls.set_faults(down={"status": 503, "retry_after": 30})
+    with page.expect_request(lambda r: r.url.endswith("/authorization-uri")):
         sign_in.sign_in_with_enterprise_sso(user.email)
-        if logto is not None:
-            assert 1 <= logto.advance_clock_when_waiting(1.1, "got retry 1", mark)["seconds"] <= 1.1
-            assert 2 <= logto.advance_clock_when_waiting(2.1, "got retry 2", mark)["seconds"] <= 2.1
-            logto.reset_clock()
-        sign_in.expect_toast(CONNECTOR_INVALID_CONFIG)
-        sign_in.expect_loaded()
-        statuses = [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)]
-        # a real Logto may still be retrying step 1 in the background (its 30 s waits run in real time)
-        assert statuses == [503, 503, 503] if logto is not None else set(statuses) == {503}
-        okta_controls.set_faults(down=False)
+    page.clock.fast_forward(10_000)
+    sign_in.expect_toast(REQUEST_TIMEOUT)
+    sign_in.expect_loaded()  # still the sign-in page: a timeout does not navigate
+    if logto is not None:  # the embedded Logto's retries, on its clock: 30 s, then 30 s more
+        assert logto.advance_clock_when_waiting(30, "got retry 1", mark)["seconds"] == 30
+        assert logto.advance_clock_when_waiting(30, "got retry 2", mark)["seconds"] == 30
+        assert [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)] == [503, 503, 503]
+        logto.reset_clock()  # its waits are over: back to real time for the tokens it issues next
 
-        # 3. Okta's token endpoint hangs after the user signed in there: Logto waits without limit, the page gives
-        # up after 10 s on its callback page, which stays empty with the toast (a timeout is not an answer, so
-        # there is no return to the sign-in page).
-        journey.open_logto_sign_in()
-        journey.continue_to_okta(user.email)
-        okta_controls.set_faults(hang_paths=["/oauth2/v1/token"])
-        with page.expect_request(lambda r: r.url.endswith("/verify")):
-            journey.sign_in_at_okta(user)
-        callback = LogtoSsoCallbackPage(page, stack.logto_endpoint, journey.logto_sign_in.timeout_ms)
-        callback.expect_loaded()
-        page.clock.fast_forward(10_000)
-        callback.expect_toast(REQUEST_TIMEOUT)
-        callback.expect_loaded()
-        okta_controls.set_faults(hang_paths=[])  # Okta answers at last; nobody is waiting for it any more
+    # 2. Okta down, 503 without Retry-After: retries after ~1 s and ~2 s, then Logto's own error (~4.5 s).
+    okta_controls.set_faults(down={"status": 503})
+    okta_controls.clear_log()
+    mark = logto.last_timer_id() if logto is not None else 0
+    journey.open_logto_sign_in()
+    sign_in.sign_in_with_enterprise_sso(user.email)
+    if logto is not None:
+        assert 1 <= logto.advance_clock_when_waiting(1.1, "got retry 1", mark)["seconds"] <= 1.1
+        assert 2 <= logto.advance_clock_when_waiting(2.1, "got retry 2", mark)["seconds"] <= 2.1
+        logto.reset_clock()
+    sign_in.expect_toast(CONNECTOR_INVALID_CONFIG)
+    sign_in.expect_loaded()
+    statuses = [e["status"] for e in okta_controls.await_requests(DISCOVERY, 3)]
+    # a real Logto may still be retrying step 1 in the background (its 30 s waits run in real time)
+    assert statuses == [503, 503, 503] if logto is not None else set(statuses) == {503}
+    okta_controls.set_faults(down=False)
 
-        # 4. Okta's token endpoint fails (Okta's session answers the authorization at once): one POST, never
-        # retried, Logto's toast, back on the sign-in page.
-        okta_controls.set_faults(
-            token_error={
-                "status": 500,
-                "error": "server_error",
-                "error_description": "The server encountered an error.",
-            }
-        )
-        okta_controls.clear_log()
-        journey.open_logto_sign_in()
-        sign_in.sign_in_with_enterprise_sso(user.email)
-        sign_in.expect_toast(CONNECTOR_AUTHORIZATION_FAILED)
-        sign_in.expect_loaded()
-        assert [e["status"] for e in okta_controls.await_requests("/oauth2/v1/token", 1)] == [500]
+    # 3. Okta's token endpoint hangs after the user signed in there: Logto waits without limit, the page gives
+    # up after 10 s on its callback page, which stays empty with the toast (a timeout is not an answer, so
+    # there is no return to the sign-in page).
+    journey.open_logto_sign_in()
+    journey.continue_to_okta(user.email)
+    okta_controls.set_faults(hang_paths=["/oauth2/v1/token"])
+    with page.expect_request(lambda r: r.url.endswith("/verify")):
+        journey.sign_in_at_okta(user)
+    callback = LogtoSsoCallbackPage(page, stack.logto_endpoint, journey.logto_sign_in.timeout_ms)
+    callback.expect_loaded()
+    page.clock.fast_forward(10_000)
+    callback.expect_toast(REQUEST_TIMEOUT)
+    callback.expect_loaded()
+    okta_controls.set_faults(hang_paths=[])  # Okta answers at last; nobody is waiting for it any more
+
+    # 4. Okta's token endpoint fails (Okta's session answers the authorization at once): one POST, never
+    # retried, Logto's toast, back on the sign-in page.
+    okta_controls.set_faults(
+        token_error={
+            "status": 500,
+            "error": "server_error",
+            "error_description": "The server encountered an error.",
+        }
+    )
+    okta_controls.clear_log()
+    journey.open_logto_sign_in()
+    sign_in.sign_in_with_enterprise_sso(user.email)
+    sign_in.expect_toast(CONNECTOR_AUTHORIZATION_FAILED)
+    sign_in.expect_loaded()
+    assert [e["status"] for e in okta_controls.await_requests("/oauth2/v1/token", 1)] == [500]
     assert_nothing_half_done(journey, stack, user.email)
 
 
+@pytest.fixture
+def trust_unverified_email(request: pytest.FixtureRequest, stack: Stack) -> Iterator[bool]:
+    """The Okta connector's trustUnverifiedEmail, set to the test's parameter for the test and put back after it."""
+    assert stack.logto_admin is not None and stack.journey is not None
+    trusted_before = stack.logto_admin.set_trust_unverified_email(stack.journey.connector_id, request.param)
+    yield request.param
+    stack.logto_admin.set_trust_unverified_email(stack.journey.connector_id, trusted_before)
+
+
 @pytest.mark.embedded_only("okta", reason="needs the Okta emulator's email_unverified fault")
-@pytest.mark.parametrize("trust_unverified_email", [False, True], ids=["trust-off", "trust-on"])
+@pytest.mark.parametrize("trust_unverified_email", [False, True], ids=["trust-off", "trust-on"], indirect=True)
 def test_f6_unverified_okta_email_is_neither_trusted_nor_linked_to_the_logto_account_with_it(
     journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls, trust_unverified_email: bool
 ) -> None:
@@ -254,32 +262,28 @@ def test_f6_unverified_okta_email_is_neither_trusted_nor_linked_to_the_logto_acc
     # (Both users are removed at clean-up, pass or fail: the existing one by its email, the new one by its name.)
     existing = stack.logto_admin.create_user(primary_email=user.email, name="Existing Owner")
     okta_controls.set_faults(email_unverified=True)
-    connector_id = stack.journey.connector_id
-    trusted_before = stack.logto_admin.set_trust_unverified_email(connector_id, trust_unverified_email)
-    try:
-        session = journey.sign_in_with_enterprise_sso(user)
+    session = journey.sign_in_with_enterprise_sso(user)
 
-        # The person gets a new account without an email, not the existing one.
-        assert session["user"].get("email") is None
-        [new_user] = stack.logto_admin.find_users_by_name(user.name)
-        assert new_user["id"] != existing["id"]
-        if "sub" in session["user"]:  # the sample app's session carries the Logto user id; Auth.js's does not
-            assert session["user"]["sub"] == new_user["id"]
-        owner = stack.logto_admin.get_user(existing["id"], include_sso_identities=True)
-        assert owner["ssoIdentities"] == [], "the unverified email was auto-linked to an existing account"
-        new_user = stack.logto_admin.get_user(new_user["id"], include_sso_identities=True)
-        assert new_user["primaryEmail"] is None
-        [identity] = new_user["ssoIdentities"]
-        assert identity["issuer"] == stack.okta_issuer
-        assert "email" not in identity["detail"]
-        assert [u["id"] for u in stack.logto_admin.find_users_by_email(user.email)] == [existing["id"]]
-    finally:
-        stack.logto_admin.set_trust_unverified_email(connector_id, trusted_before)
+    # The person gets a new account without an email, not the existing one.
+    assert session["user"].get("email") is None
+    [new_user] = stack.logto_admin.find_users_by_name(user.name)
+    assert new_user["id"] != existing["id"]
+    if "sub" in session["user"]:  # the sample app's session carries the Logto user id; Auth.js's does not
+        assert session["user"]["sub"] == new_user["id"]
+    owner = stack.logto_admin.get_user(existing["id"], include_sso_identities=True)
+    assert owner["ssoIdentities"] == [], "the unverified email was auto-linked to an existing account"
+    new_user = stack.logto_admin.get_user(new_user["id"], include_sso_identities=True)
+    assert new_user["primaryEmail"] is None
+    [identity] = new_user["ssoIdentities"]
+    assert identity["issuer"] == stack.okta_issuer
+    assert "email" not in identity["detail"]
+    assert [u["id"] for u in stack.logto_admin.find_users_by_email(user.email)] == [existing["id"]]
 
 
-def test_f7_unregistered_redirect_uri_at_okta_shows_okta_error_page(
-    journey: SsoJourney, stack: Stack, user: SsoUser
-) -> None:
+@pytest.fixture
+def okta_app_without_logto_callback(stack: Stack) -> Iterator[None]:
+    """The Okta app of the connector, its Logto callback taken off its sign-in redirect URIs for the test; its URIs
+    put back after it."""
     if stack.okta_admin is None or stack.journey is None:
         pytest.skip("needs the Okta Management API (OKTA_API_TOKEN) to change the app's redirect URIs")
     okta_app = stack.okta_admin.find_app_by_label(OKTA_APP_LABEL)
@@ -289,55 +293,79 @@ def test_f7_unregistered_redirect_uri_at_okta_shows_okta_error_page(
     stack.okta_admin.update_app_redirect_uris(
         okta_app, [u for u in registered if u != callback] or [f"{stack.logto_endpoint}/callback/not-this-connector"]
     )
-    try:
-        journey.open_logto_sign_in()
-        journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)
+    yield
+    current = stack.okta_admin.find_app_by_label(OKTA_APP_LABEL)
+    assert current is not None
+    stack.okta_admin.update_app_redirect_uris(current, registered)
 
-        error_page = OktaErrorPage(journey.page, journey.logto_sign_in.timeout_ms)
-        error_page.expect_loaded()
-        error_page.expect_error(
-            "invalid_request", "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings"
-        )
-        assert journey.page.url.startswith(stack.okta_issuer + "/oauth2/v1/authorize")
-    finally:
-        current = stack.okta_admin.find_app_by_label(OKTA_APP_LABEL)
-        assert current is not None
-        stack.okta_admin.update_app_redirect_uris(current, registered)
+
+@pytest.mark.usefixtures("okta_app_without_logto_callback")
+def test_f7_unregistered_redirect_uri_at_okta_shows_okta_error_page(
+    journey: SsoJourney, stack: Stack, user: SsoUser
+) -> None:
+    journey.open_logto_sign_in()
+    journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)
+
+    error_page = OktaErrorPage(journey.page, journey.logto_sign_in.timeout_ms)
+    error_page.expect_loaded()
+    error_page.expect_error(
+        "invalid_request", "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings"
+    )
+    assert journey.page.url.startswith(stack.okta_issuer + "/oauth2/v1/authorize")
     assert_nothing_half_done(journey, stack, user.email)
+
+
+@dataclass(frozen=True)
+class LockedOktaUser:
+    email: str
+    password: Secret
+    okta_user_id: str
+
+
+@pytest.fixture
+def locked_okta_user(stack: Stack) -> Iterator[LockedOktaUser]:
+    """An Okta user of the SSO domain in LOCKED_OUT, assigned to the connector's app; deleted after the test.
+    Okta has no API that locks a user (only unlock): the emulator's seed creates one locked."""
+    assert stack.okta_admin is not None and stack.journey is not None and stack.journey.okta_app_id
+    domain = stack.user.email.rsplit("@", 1)[1]
+    user = LockedOktaUser(
+        email=f"locked.{secrets.token_hex(4)}@{domain}",
+        password=Secret(f"Pw-{secrets.token_urlsafe(12)}!3"),
+        okta_user_id="00u" + secrets.token_hex(8),
+    )
+    seeded = httpx.post(
+        f"{stack.okta_issuer}/_emulator/seed",
+        json={"users": [{"id": user.okta_user_id, "login": user.email, "email": user.email, "firstName": "Lou",
+                         "lastName": "Locked", "password": user.password.get(), "status": "LOCKED_OUT"}]},
+    )  # fmt: skip
+    assert seeded.status_code == 200, seeded.text
+    stack.okta_admin.assign_user_to_app(stack.journey.okta_app_id, user.okta_user_id)
+    yield user
+    stack.okta_admin.delete_user(user.okta_user_id)
 
 
 @pytest.mark.embedded_only("okta", reason="seeds a locked-out Okta user through the emulator's controls")
 @pytest.mark.parametrize("show_lockout_failures", [False, True], ids=["lockout-hidden", "lockout-shown"])
 def test_f8_locked_okta_user_is_told_only_what_the_org_allows(
-    journey: SsoJourney, stack: Stack, okta_controls: OktaControls, show_lockout_failures: bool
+    journey: SsoJourney,
+    stack: Stack,
+    okta_controls: OktaControls,
+    locked_okta_user: LockedOktaUser,
+    show_lockout_failures: bool,
 ) -> None:
-    assert stack.okta_admin is not None and stack.journey is not None and stack.journey.okta_app_id
     # The org's password policy decides (okta.md §1.4): by default Okta hides lockouts ("Unable to sign in", as
     # for a wrong password); with "Show lock out failures" it says the account is locked.
     okta_controls.settings(show_lockout_failures=show_lockout_failures)
-    domain = stack.user.email.rsplit("@", 1)[1]
-    email = f"locked.{secrets.token_hex(4)}@{domain}"
-    password = Secret(f"Pw-{secrets.token_urlsafe(12)}!3")
-    user_id = "00u" + secrets.token_hex(8)
-    # Okta has no API that locks a user (only unlock); the emulator's seed creates one in LOCKED_OUT.
-    seeded = httpx.post(
-        f"{stack.okta_issuer}/_emulator/seed",
-        json={"users": [{"id": user_id, "login": email, "email": email, "firstName": "Lou", "lastName": "Locked",
-                         "password": password.get(), "status": "LOCKED_OUT"}]},
-    )  # fmt: skip
-    assert seeded.status_code == 200, seeded.text
-    try:
-        stack.okta_admin.assign_user_to_app(stack.journey.okta_app_id, user_id)
-        journey.open_logto_sign_in()
-        identify = journey.continue_to_okta(email)
+    journey.open_logto_sign_in()
+    identify = journey.continue_to_okta(locked_okta_user.email)
 
-        # The right password, and still refused; the page objects accept either wording, the org decides which.
-        shown = identify.sign_in_expecting_error(email, password).expect_error_among(LOCKED_USER_MESSAGES)
-        assert shown == (ACCOUNT_LOCKED if show_lockout_failures else UNABLE_TO_SIGN_IN)
-        assert journey.page.url.startswith(stack.okta_issuer)
-        assert_nothing_half_done(journey, stack, email)
-    finally:
-        stack.okta_admin.delete_user(user_id)
+    # The right password, and still refused; the page objects accept either wording, the org decides which.
+    shown = identify.sign_in_expecting_error(locked_okta_user.email, locked_okta_user.password).expect_error_among(
+        LOCKED_USER_MESSAGES
+    )
+    assert shown == (ACCOUNT_LOCKED if show_lockout_failures else UNABLE_TO_SIGN_IN)
+    assert journey.page.url.startswith(stack.okta_issuer)
+    assert_nothing_half_done(journey, stack, locked_okta_user.email)
 
 
 def test_f10_unknown_okta_user_is_refused_as_the_org_says(
@@ -373,10 +401,9 @@ def test_f10_unknown_okta_user_is_refused_as_the_org_says(
 def test_f9_okta_rate_limit_shows_okta_429_page(
     journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls, page: Page
 ) -> None:
-    # Okta counts /authorize requests per minute: start the test just after a minute begins, so the two
-    # requests below fall into one window.
-    now = okta_controls.clock()["now"]
-    okta_controls.advance_clock(60 - now % 60 + 1)
+    # Okta counts /authorize requests per minute: its clock held still, the two requests below fall into one
+    # minute however slowly the browser runs.
+    okta_controls.freeze_clock()
     okta_controls.settings(rate_limit_per_minute=1)
 
     journey.open_logto_sign_in()

@@ -13,7 +13,7 @@ from e2e.journey import JourneyHopError, SsoJourney
 def test_okta_rate_limit_is_reported_as_a_rate_limit_not_a_timeout(
     journey: SsoJourney, user: SsoUser, okta_controls: OktaControls
 ) -> None:
-    okta_controls.start_fresh_window(60)  # Okta counts per minute: both requests below fall in the same one
+    okta_controls.freeze_clock()  # Okta counts per minute: held still, both requests below fall in the same one
     okta_controls.settings(rate_limit_per_minute=1)
     journey.open_logto_sign_in()
     journey.continue_to_okta(user.email)  # the first authorize request of the minute passes

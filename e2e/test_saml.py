@@ -258,7 +258,7 @@ def test_ss6_a_replayed_response_is_refused_in_another_sign_in(
 
     attacker: BrowserContext = new_context()
     page = attacker.new_page()
-    page.set_default_timeout(settings.timeout_ms)
+    page.set_default_timeout(settings.timeout_ms)  # the run's other bounds are set already (the `page` fixture)
     okta_requests: list[str] = []
     sso = re.compile("^" + re.escape(saml_journey.provisioned.sso_url))
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import pytest
 
+from e2e.fixtures.controls import AppControls, LogtoControls
 from e2e.fixtures.logto_admin import LogtoManagementClient
 from emulators.common.server import ServerThread, bind_socket
 from emulators.logto import LogtoEmulatorConfig
@@ -60,24 +61,24 @@ def parties() -> Iterator[Parties]:
 
 
 @pytest.fixture
-def controls(parties: Parties) -> Iterator[httpx.Client]:
-    """One client for both parties' controls; faults, clocks and Logto's session are put back afterwards."""
-    with httpx.Client(timeout=10) as client:
-        yield client
-        client.delete(f"{parties.logto}/_emulator/faults")
-        client.post(f"{parties.logto}/_emulator/clock", json={"offset": 0})
-        client.post(f"{parties.app}/api/test/clock", json={"offset": 0})
+def controls(parties: Parties) -> Iterator[Controls]:
+    """Both parties' controls (Logto's faults and clock, the app's clock), put back afterwards."""
+    both = Controls(LogtoControls(parties.logto), AppControls(parties.app))
+    yield both
+    both.logto.clear_faults()
+    both.logto.reset_clock()
+    both.app.reset_clock()
+    both.logto.close()
+    both.app.close()
 
 
-def arm(controls: httpx.Client, parties: Parties, fault: str) -> None:
-    controls.post(f"{parties.logto}/_emulator/faults", json={"fault": fault}).raise_for_status()
+@dataclass
+class Controls:
+    logto: LogtoControls
+    app: AppControls
 
 
-def move(controls: httpx.Client, base: str, path: str, seconds: float) -> None:
-    controls.post(f"{base}{path}", json={"offset": seconds}).raise_for_status()
-
-
-def sign_in(parties: Parties, *, app_clock: float | None = None, controls: httpx.Client | None = None,
+def sign_in(parties: Parties, *, app_clock: float | None = None, controls: Controls | None = None,
             auth_params: dict[str, str] | None = None) -> dict[str, str]:  # fmt: skip
     """A browser-like sign-in (password at Logto); returns the error the app shows, or {} when signed in.
 
@@ -90,7 +91,7 @@ def sign_in(parties: Parties, *, app_clock: float | None = None, controls: httpx
                              data={"csrfToken": csrf, "callbackUrl": "/"})  # fmt: skip
         assert start.status_code == 302, start.text
         if app_clock is not None and controls is not None:
-            move(controls, parties.app, "/api/test/clock", app_clock)
+            controls.app.set_clock_offset(app_clock)
         at_logto = browser.get(start.headers["location"])
         location = urljoin(start.headers["location"], at_logto.headers["location"])
         if location.startswith(f"{parties.logto}/sign-in"):  # Logto's sign-in page: sign in as the page would
@@ -119,7 +120,7 @@ def refused(error: str, description: str) -> dict[str, str]:
     return {"error": error, "error_description": description}
 
 
-def test_a_clean_sign_in_passes_every_check(parties: Parties, controls: httpx.Client) -> None:
+def test_a_clean_sign_in_passes_every_check(parties: Parties, controls: Controls) -> None:
     assert sign_in(parties) == {}
 
 
@@ -138,13 +139,13 @@ def test_a_clean_sign_in_passes_every_check(parties: Parties, controls: httpx.Cl
                                            "The callback carries a JWT-secured (JARM) response, not asked for.")),
     ],
 )  # fmt: skip
-def test_authorization_response_checks(parties: Parties, controls: httpx.Client, fault: str,
+def test_authorization_response_checks(parties: Parties, controls: Controls, fault: str,
                                        expected: dict[str, str]) -> None:  # fmt: skip
-    arm(controls, parties, fault)
+    controls.logto.arm(fault)
     assert sign_in(parties) == expected
 
 
-def test_an_error_from_logto_is_shown_as_it_came(parties: Parties, controls: httpx.Client) -> None:
+def test_an_error_from_logto_is_shown_as_it_came(parties: Parties, controls: Controls) -> None:
     # each sign_in() is a new browser, without a Logto session: prompt=none cannot be answered
     answer = sign_in(parties, auth_params={"prompt": "none"})
     assert answer["error"] == "login_required"
@@ -153,7 +154,7 @@ def test_an_error_from_logto_is_shown_as_it_came(parties: Parties, controls: htt
 # ---- the pending sign-in's lifetime (app clock) --------------------------------------------------------------
 @pytest.mark.parametrize(("age", "accepted"), [(14 * 60, True), (15 * 60 - 5, True), (15 * 60 + 5, False),
                                                (16 * 60, False)])  # fmt: skip
-def test_a_pending_sign_in_lives_15_minutes(parties: Parties, controls: httpx.Client, age: int, accepted: bool) -> None:
+def test_a_pending_sign_in_lives_15_minutes(parties: Parties, controls: Controls, age: int, accepted: bool) -> None:
     answer = sign_in(parties, app_clock=age, controls=controls)
     expired = refused(
         "invalid_check",
@@ -172,8 +173,8 @@ def test_a_pending_sign_in_lives_15_minutes(parties: Parties, controls: httpx.Cl
         ("token.drop_id_token", "The token response has no id_token."),
     ],
 )
-def test_token_response_checks(parties: Parties, controls: httpx.Client, fault: str, description: str) -> None:
-    arm(controls, parties, fault)
+def test_token_response_checks(parties: Parties, controls: Controls, fault: str, description: str) -> None:
+    controls.logto.arm(fault)
     assert sign_in(parties) == refused("invalid_token_response", description)
 
 
@@ -224,23 +225,23 @@ def test_token_response_member_types(tokens: dict[str, Any], description: str | 
         ("id_token.unknown_kid", "ID token is signed with a key the issuer does not publish."),
     ],
 )
-def test_id_token_checks(parties: Parties, controls: httpx.Client, fault: str, description: str) -> None:
-    arm(controls, parties, fault)
+def test_id_token_checks(parties: Parties, controls: Controls, fault: str, description: str) -> None:
+    controls.logto.arm(fault)
     assert sign_in(parties) == refused("invalid_id_token", description)
 
 
 @pytest.mark.parametrize(("age", "accepted"), [(3600 + 20, True), (3600 + 40, False)])
-def test_exp_has_oauth4webapi_s_30_s_tolerance(parties: Parties, controls: httpx.Client, age: int,
+def test_exp_has_oauth4webapi_s_30_s_tolerance(parties: Parties, controls: Controls, age: int,
                                                 accepted: bool) -> None:  # fmt: skip
     """Logto's clock set back so the 1 h ID token it issues expired `age - 3600` seconds ago by the app's clock."""
-    move(controls, parties.logto, "/_emulator/clock", -age)
+    controls.logto.set_clock_offset(-age)
     answer = sign_in(parties)
     assert answer == ({} if accepted else refused("invalid_id_token", "ID token has expired."))
 
 
 @pytest.mark.parametrize(("ahead", "accepted"), [(20, True), (40, False)])
-def test_iat_in_the_future_has_the_same_tolerance(parties: Parties, controls: httpx.Client, ahead: int,
+def test_iat_in_the_future_has_the_same_tolerance(parties: Parties, controls: Controls, ahead: int,
                                                   accepted: bool) -> None:  # fmt: skip
-    move(controls, parties.logto, "/_emulator/clock", ahead)
+    controls.logto.set_clock_offset(ahead)
     answer = sign_in(parties)
     assert answer == ({} if accepted else refused("invalid_id_token", "ID token claim 'iat' is invalid or missing."))

@@ -26,7 +26,7 @@ SIGN_OUT = re.compile(r"^\s*sign out\s*$", re.IGNORECASE)
 class AppHomePage(PageObject):
     name = "app's home page"
 
-    def __init__(self, page: Page, base_url: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, base_url: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.base_url = base_url.rstrip("/")
         self.sign_in_button = page.get_by_role("button", name=SIGN_IN).or_(page.get_by_role("link", name=SIGN_IN))
@@ -191,7 +191,7 @@ class AppErrorPage(PageObject):
 
     name = "app's sign-in error page"
 
-    def __init__(self, page: Page, base_url: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, base_url: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.base_url = base_url.rstrip("/")
         self.panel = page.locator('[data-testid="auth-error"]')
@@ -230,7 +230,7 @@ class AppErrorPage(PageObject):
 class AppProtectedPage(PageObject):
     name = "app's protected page"
 
-    def __init__(self, page: Page, base_url: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, base_url: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.base_url = base_url.rstrip("/")
 

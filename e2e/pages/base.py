@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from typing import ClassVar
+from urllib.parse import unquote
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+
+from e2e.fixtures.secret_fields import REDACTED, is_secret_param
 
 # Places where the services put what a user is told: Logto toasts and inline errors, Okta's widget alerts,
 # the app's error panel.
@@ -59,25 +62,67 @@ def _visible_texts(page: Page, selector: str, limit: int) -> list[str]:
     return texts
 
 
-_SECRET_QUERY = re.compile(
-    r"([?&](?:code|state|nonce|id_token_hint|code_challenge|stateToken|access_token|id_token"
-    r"|SAMLRequest|SAMLResponse|RelayState|Signature)=)[^&#]+"
-)
+# Besides every parameter that grants access (e2e/fixtures/secret_fields.py, the one list the scrubber shares), a
+# report hides the handles of a sign-in in progress and a SAML redirect's signature: that they were there is
+# what a reader needs, not their values.
+_REPORT_HANDLES = frozenset({"state", "nonce", "code_challenge", "Signature"})
+# name=value in a query or fragment (an implicit or form response puts tokens after `#`).
+_PARAMETER = re.compile(r"(?<=[?&#])([^=&#?]+)=([^&#]*)")
 
 
 def redact_url(url: str) -> str:
-    """A URL fit for a report: codes, state, nonces and tokens replaced by their length."""
-    return _SECRET_QUERY.sub(lambda m: m.group(1) + "<redacted>", url)
+    """A URL fit for a report: the value of each query or fragment parameter that grants access (authorization
+    codes, tokens, Okta's stateToken and sessionToken, SAML messages and RelayState...) or is a sign-in handle
+    (state, nonce, code_challenge, a SAML Signature) replaced by `<redacted>`; names and every other value kept.
+
+    The marker is fixed, not the value's length: a length tells a reader nothing about the hop and is the one
+    thing left to compare. Empty values stay empty (an empty `state=` is itself a finding).
+    """
+
+    def hide(match: re.Match[str]) -> str:
+        name, value = match.groups()
+        if value and (is_secret_param(unquote(name)) or unquote(name) in _REPORT_HANDLES):
+            return f"{name}={REDACTED}"
+        return match.group(0)
+
+    return _PARAMETER.sub(hide, url)
+
+
+# How long a page object waits for a page state unless told otherwise (ms): a bound for a loaded CI runner, not an
+# expected duration. Set once per test from the settings (E2E_TIMEOUT_MS, or E2E_LIVE_TIMEOUT_MS with a real party)
+# by the `page` fixtures, together with Playwright's own defaults, so every wait of a run has the same bound.
+_default_timeout_ms = 30_000.0
+
+
+def set_default_timeout(timeout_ms: float) -> None:
+    """The bound (ms) of every page object's waits from now on, where a page object is not given one."""
+    global _default_timeout_ms
+    _default_timeout_ms = float(timeout_ms)
+
+
+def default_timeout() -> float:
+    """The current bound (ms) of page objects' waits (see set_default_timeout)."""
+    return _default_timeout_ms
+
+
+def bound_every_wait(page: Page, timeout_ms: float) -> None:
+    """One bound (ms) for every wait on `page`: Playwright's actions and navigations, `expect`, and page objects."""
+    page.set_default_timeout(timeout_ms)
+    page.set_default_navigation_timeout(timeout_ms)
+    expect.set_options(timeout=timeout_ms)
+    set_default_timeout(timeout_ms)
 
 
 class PageObject:
-    """A page a user sees. Subclasses name it and define what proves the browser is on it."""
+    """A page a user sees. Subclasses name it and define what proves the browser is on it.
+
+    `timeout_ms` bounds each of its waits; None means the run's bound (set_default_timeout)."""
 
     name: ClassVar[str] = "page"
 
-    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, timeout_ms: float | None = None) -> None:
         self.page = page
-        self.timeout_ms = timeout_ms
+        self.timeout_ms = timeout_ms if timeout_ms is not None else default_timeout()
 
     def expect_loaded(self) -> None:
         """Wait until the browser shows this page; fail naming the page expected and the page seen."""

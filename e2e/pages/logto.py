@@ -1,12 +1,14 @@
-"""Logto's sign-in experience: the pages and texts a real Logto 1.37 shows (logto-captures/)."""
+"""Logto's sign-in experience: the pages and texts a real Logto 1.37 shows (tests/data/logto-1.37/, emulators/logto/README.md)."""
 
 from __future__ import annotations
 
 import json
 import re
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from e2e.fixtures.settings import Secret
@@ -32,21 +34,56 @@ CONNECTOR_VALIDATION_SESSION_NOT_FOUND = "The connector session for token valida
 REQUEST_TIMEOUT = "Request timeout. Please try again later."
 
 
+# Logto's toasts close themselves after 3 s (tests/data/README.md), a window a loaded machine can miss: every
+# document of the page records the text of each toast it shows, from before its own scripts run.
+_TOAST_RECORDER = """(() => {
+  const shown = [];
+  Object.defineProperty(window, '__e2eLogtoToasts', { value: shown });
+  new MutationObserver(() => {
+    for (const toast of document.querySelectorAll('[role="toast"]')) {
+      const text = toast.textContent.trim();
+      if (text && !shown.includes(text)) shown.push(text);
+    }
+  }).observe(document, { childList: true, subtree: true, characterData: true });
+})();"""
+_SHOWN_TOAST = "(text) => (window.__e2eLogtoToasts || []).some((shown) => shown.includes(text))"
+_pages_recording_toasts: weakref.WeakSet[Page] = weakref.WeakSet()
+
+
+def _record_toasts(page: Page) -> None:
+    if page not in _pages_recording_toasts:
+        page.add_init_script(_TOAST_RECORDER)
+        _pages_recording_toasts.add(page)
+
+
 class _LogtoPage(PageObject):
     path = "/"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.endpoint = endpoint.rstrip("/")
         # Logto shows server errors as toasts (a react-modal with role=toast, 3 s) and form errors inline.
         self.toast = page.locator('[role="toast"]')
         self.inline_error = page.locator('[role="alert"]')
+        _record_toasts(page)
 
     def _url_pattern(self) -> re.Pattern[str]:
         return re.compile("^" + re.escape(self.endpoint + self.path) + r"(\?.*)?$")
 
     def expect_toast(self, text: str) -> None:
-        expect(self.toast.filter(has_text=text).first).to_be_visible(timeout=self.timeout_ms)
+        """Wait until the current document has shown a toast containing text, open or already closed again.
+
+        Raises AssertionError naming the toasts the page did show (from the page objects' recorder, installed
+        when the first Logto page object of this browser page was made).
+        """
+        try:
+            self.page.wait_for_function(_SHOWN_TOAST, arg=text, timeout=self.timeout_ms)
+        except PlaywrightError as exc:
+            try:
+                shown = self.page.evaluate("() => window.__e2eLogtoToasts || []")
+            except PlaywrightError:
+                shown = "(page not readable)"
+            raise AssertionError(f"Logto showed no toast {text!r} (toasts shown on this page: {shown})") from exc
 
 
 class LogtoSignInPage(_LogtoPage):
@@ -55,7 +92,7 @@ class LogtoSignInPage(_LogtoPage):
     name = "Logto sign-in page"
     path = "/sign-in"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, endpoint, timeout_ms)
         # No id, no placeholder, a label not tied to the input: the form field name is the stable handle.
         self.identifier = page.locator('input[name="identifier"]')
@@ -111,7 +148,7 @@ class LogtoSsoEmailPage(_LogtoPage):
     name = "Logto single sign-on email page"
     path = "/single-sign-on/email"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, endpoint, timeout_ms)
         self.identifier = page.locator('input[name="identifier"]')
         self.submit = page.get_by_role("button", name=SSO_BUTTON, exact=True)
@@ -137,7 +174,7 @@ class LogtoSsoConnectorsPage(_LogtoPage):
     name = "Logto SSO connector picker"
     path = "/single-sign-on/connectors"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, endpoint, timeout_ms)
         self.connector_buttons = page.get_by_role("button", name=re.compile(r"Continue with "))
 
@@ -165,7 +202,7 @@ class LogtoApiErrorPage(_LogtoPage):
     name = "Logto API error page"
     path = "/api/"
 
-    def __init__(self, page: Page, endpoint: str, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, endpoint: str, timeout_ms: float | None = None) -> None:
         super().__init__(page, endpoint, timeout_ms)
         self.text = page.locator("body")
 

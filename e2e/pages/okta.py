@@ -1,18 +1,19 @@
 """Okta's hosted sign-in page: the real Sign-In Widget 7.x, Gen2 or Gen3, identifier-first or one-page.
 
-Only selectors that okta-captures/selectors.md proves on both generations are used, all in OktaWidget; the
+Only selectors that tests/data/okta-widget-7.49/selector-matrix.json proves on both generations are used, all in OktaWidget; the
 pages differ by their form heading ([data-se="o-form-head"]), which is also how a page knows it is shown.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 
-from playwright.sync_api import Page, Request, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Page, expect
 
 from e2e.fixtures.settings import Secret
-from e2e.pages.base import PageObject
+from e2e.pages.base import PageObject, default_timeout
 
 IDENTIFY_HEADING = "Sign In"
 PASSWORD_HEADING = "Verify with your password"
@@ -35,11 +36,48 @@ UNKNOWN_USER_MESSAGES = (UNABLE_TO_SIGN_IN, NO_ACCOUNT, PASSWORD_INCORRECT)
 LOCKED_USER_MESSAGES = (UNABLE_TO_SIGN_IN, ACCOUNT_LOCKED)
 
 
-IGNORED_CLICKS_TOLERATED = 3
+# One-shot listeners added just before each click on submit. The second runs last in the dispatch of the submit event
+# the click causes (on window, bubbling: after the widget's own handler on the form) and reports through the console
+# what the widget did with that submit, so the report survives a navigation that may follow at once.
+#   Gen2 (Courage's BaseForm, okta-signin-widget dist/esm/packages/@okta/courage-dist/.../views/forms/BaseForm.js)
+#   runs its save through `_.throttle(__save, 200, {trailing: false})`: a submit within 200 ms of the form's last
+#   accepted one is dropped without a trace (tests/data/README.md, "Widget behaviour", 2; Gen2 keeps the same
+#   form instance after a 4xx answer). An accepted
+#   submit synchronously, inside the same dispatch, either fails client-side validation (its errors are cleared and
+#   redrawn) or reaches FormController.handleSaveForm (src/v2/controllers/FormController.js), which marks the button
+#   `link-button-disabled` and triggers the model's `request` event, which puts the form into `o-form-saving`
+#   (hasSavingState). So right after the dispatch: saving proves the IDX request is on its way; changed errors prove
+#   a refusal; neither proves that nothing was sent and nothing will be.
+#   Gen3 (Preact, src/v3/src/components/Form/Form.tsx handleSubmit) has no such window: once its form is rendered
+#   every submit goes on to client-side validation and the IDX request; its state updates render after the
+#   dispatch, so the probe only says that the submit was handled.
+_SUBMIT_PROBE = """(mark) => {
+  const errors = (form) => Array.from(form.querySelectorAll('.o-form-error-container > *, .o-form-input-error'));
+  let before = [];
+  window.addEventListener('submit', (event) => {
+    before = event.target instanceof HTMLFormElement ? errors(event.target) : [];
+  }, { capture: true, once: true });
+  window.addEventListener('submit', (event) => {
+    const form = event.target;
+    let outcome = 'handled';
+    if (form instanceof HTMLFormElement && form.querySelector('input[data-type="save"]')) {
+      const after = errors(form);
+      if (form.classList.contains('o-form-saving') || form.querySelector('.link-button-disabled') !== null) {
+        outcome = 'sent';
+      } else if (after.length !== before.length || after.some((element) => !before.includes(element))) {
+        outcome = 'refused';
+      } else {
+        outcome = 'ignored';
+      }
+    }
+    console.debug(mark + outcome);
+  }, { once: true });
+}"""
+_submit_probes = itertools.count(1)
 
 
-def _is_idx_request(request: Request) -> bool:
-    return request.method == "POST" and "/idp/idx/" in request.url
+class WidgetIgnoredSubmitError(AssertionError):
+    """The widget dropped every click on submit until the page object's timeout."""
 
 
 class OktaWidget:
@@ -65,24 +103,44 @@ class OktaWidget:
         self.unlock_account = page.locator('#okta-sign-in [data-se="unlock"]')
         self.switch_authenticator = page.locator('#okta-sign-in [data-se="switchAuthenticator"]')
         self.fastpass = page.locator("#okta-sign-in").get_by_text("Sign in with Okta FastPass")
+        # Clicks the widget provably dropped (Gen2's submit throttle) and that send() therefore repeated.
+        self.ignored_clicks = 0
 
-    def send(self, timeout_ms: float = 10_000) -> None:
-        """Click submit and see the widget send its IDX request.
+    def send(self, timeout_ms: float | None = None) -> None:
+        """Click submit once, as a user does; click again only when the page proves the widget dropped the click.
 
-        Gen2 silently ignores a click made within ~200 ms after it rendered an error (okta-captures/widget.md):
-        the button looks enabled, nothing is sent. A click that sent nothing is safe to repeat; one that sent a
-        request never is (no blind retries of sign-in steps).
+        A click is made only when the submit button is enabled (both generations disable it while a request is
+        pending). Gen2 then, within the click's own submit dispatch, starts saving, or redraws its validation
+        errors, or has dropped the click (its 200 ms submit throttle, see _SUBMIT_PROBE); only in the last case,
+        which sent nothing, is the click repeated. Nothing here depends on how long anything
+        takes: the widget sends at most one IDX request per call. Raises WidgetIgnoredSubmitError if the widget
+        drops clicks for timeout_ms (ms; None: the run's bound), or Playwright's TimeoutError if the button never
+        becomes clickable.
         """
-        quick = 1_000
-        for _ in range(IGNORED_CLICKS_TOLERATED):
-            try:
-                with self.page.expect_request(_is_idx_request, timeout=quick):
-                    self.submit.click()
-                return
-            except PlaywrightTimeoutError:
-                continue
-        with self.page.expect_request(_is_idx_request, timeout=timeout_ms):
-            self.submit.click()
+        timeout_ms = timeout_ms if timeout_ms is not None else default_timeout()
+        deadline = time.monotonic() + timeout_ms / 1000
+        ignored = 0
+        while self.click_submit(timeout_ms) == "ignored":
+            ignored += 1
+            self.ignored_clicks += 1
+            if time.monotonic() > deadline:
+                raise WidgetIgnoredSubmitError(
+                    f"the Okta widget dropped {ignored} clicks on submit in {timeout_ms / 1000:.0f} s; nothing was sent"
+                )
+
+    def click_submit(self, timeout_ms: float | None = None) -> str:
+        """One click on submit; returns what the widget did with it, as the page shows at the end of the click's
+        submit dispatch: "sent" (Gen2 is saving: its IDX request is under way), "refused" (Gen2 redrew its
+        validation errors), "ignored" (Gen2 did nothing and will send nothing) or "handled" (Gen3)."""
+        timeout_ms = timeout_ms if timeout_ms is not None else default_timeout()
+        # Ready: both generations disable the button while a request is pending (tests/data/README.md, "Widget
+        # behaviour").
+        expect(self.submit).to_be_enabled(timeout=timeout_ms)
+        mark = f"[e2e okta-widget submit {next(_submit_probes)}] "
+        self.page.evaluate(_SUBMIT_PROBE, mark)
+        with self.page.expect_console_message(lambda m: m.text.startswith(mark), timeout=timeout_ms) as seen:
+            self.submit.click(timeout=timeout_ms)
+        return seen.value.text[len(mark) :]
 
     @property
     def generation(self) -> str:
@@ -95,7 +153,7 @@ class OktaWidget:
 class _OktaWidgetPage(PageObject):
     heading_text = ""
 
-    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.widget = OktaWidget(page)
 
@@ -192,7 +250,7 @@ class OktaErrorPage(PageObject):
 
     name = "Okta error page"
 
-    def __init__(self, page: Page, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, timeout_ms: float | None = None) -> None:
         super().__init__(page, timeout_ms)
         self.body = page.locator("body")
 

@@ -1,12 +1,14 @@
-"""One clock per emulator that tests can move, so expiry, skew and waits are testable without sleeping.
+"""One clock per emulator that tests can move or hold still, so expiry, skew, time windows and waits are
+testable without sleeping and without depending on how fast the machine runs.
 
-`now()` is real time plus an offset. `sleep()` is a wait on this clock: it ends when real time has caught up
-with its deadline *or* when the clock is moved past it, so a server that waits 30 s for a retry (as Logto's
-HTTP client does after `Retry-After: 30`) can be made to go on at once by a test that advances the clock.
-`wait_for_timers()` lets a control endpoint wait (on an event, not by polling) until the server has begun a
-wait, so a test advances the clock when there is a wait to cut short. Waits are numbered; one that already ran
-out in real time (a 1 s retry delay on a slow machine) still counts as begun, so nothing depends on how fast the
-test is.
+`now()` is real time plus an offset, or, while frozen, one instant that only advance()/set_offset() move.
+`sleep()` is a wait on this clock: it ends when the clock reaches its deadline, by real time passing or by the
+clock being moved past it, so a server that waits 30 s for a retry (as Logto's HTTP client does after
+`Retry-After: 30`) can be made to go on at once by a test that advances the clock (and, while frozen, it waits
+until the clock is moved). `wait_for_timers()` lets a control endpoint wait (on an event, not by polling) until
+the server has begun a wait, so a test advances the clock when there is a wait to cut short. Waits are
+numbered; one that already ran out in real time (a 1 s retry delay on a slow machine) still counts as begun, so
+nothing depends on how fast the test is.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ class _Timer:
 
 
 class Clock:
+    """Real time shifted by an offset; or, while frozen, one instant that only advance()/set_offset() move."""
+
     def __init__(self) -> None:
         self._offset = 0.0
+        self._frozen_at: float | None = None
         self._lock = threading.Lock()
         self._timers: dict[int, _Timer] = {}
         self._history: deque[_Timer] = deque(maxlen=1000)  # every wait begun, newest last
@@ -42,22 +47,55 @@ class Clock:
         self._changed = threading.Condition(self._lock)
 
     def now(self) -> float:
-        """Seconds since the epoch, shifted by the current offset."""
-        return time.time() + self._offset
+        """Seconds since the epoch: the frozen instant, or real time shifted by the current offset."""
+        frozen_at = self._frozen_at
+        return frozen_at if frozen_at is not None else time.time() + self._offset
 
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._offset += seconds
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
         self._wake_all()
 
     def set_offset(self, seconds: float) -> None:
+        """Now becomes real time + seconds (and stays there while frozen)."""
         with self._lock:
             self._offset = seconds
+            if self._frozen_at is not None:
+                self._frozen_at = time.time() + seconds
         self._wake_all()
+
+    def freeze(self, frozen: bool) -> None:
+        """Hold now() at its current value (True), or let it run on from where it stands (False)."""
+        with self._lock:
+            if frozen and self._frozen_at is None:
+                self._frozen_at = time.time() + self._offset
+            elif not frozen and self._frozen_at is not None:
+                self._offset = self._frozen_at - time.time()
+                self._frozen_at = None
+        self._wake_all()
+
+    def reset(self) -> None:
+        """Real time again: offset 0, not frozen; the record of ended waits dropped."""
+        with self._lock:
+            self._offset = 0.0
+            self._frozen_at = None
+        self._wake_all()
+        self.forget()
 
     @property
     def offset(self) -> float:
-        return self._offset
+        return self.now() - time.time() if self._frozen_at is not None else self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def as_dict(self) -> dict[str, float | bool | int | list[dict[str, float | str]]]:
+        """What the /_emulator/clock controls answer: now, offset, frozen, the waits in progress and the mark."""
+        return {"now": self.now(), "offset": self.offset, "frozen": self.frozen, "timers": self.timers(),
+                "last_timer_id": self.last_timer_id}  # fmt: skip
 
     async def sleep(self, seconds: float, label: str = "wait") -> None:
         """Wait `seconds` on this clock (real time, or less when the clock is advanced meanwhile)."""

@@ -52,8 +52,7 @@ class Controls:
         """Back to the empty tenant (bootstrap M2M app and default sign-in experience); clears the log."""
         self.store.reset()
         self.log.clear()
-        self.store.clock.set_offset(0)
-        self.store.clock.forget()
+        self.store.clock.reset()
         if self.store.config.seed_file is not None:
             self.store.load_seed_file(self.store.config.seed_file)
         return JSONResponse({"reset": True})
@@ -109,32 +108,33 @@ class Controls:
         return Response(status_code=204)
 
     def _clock_state(self) -> dict[str, Any]:
-        clock = self.store.clock
-        return {
-            "now": clock.now(),
-            "offset": clock.offset,
-            "timers": clock.timers(),
-            "last_timer_id": clock.last_timer_id,
-        }
+        return self.store.clock.as_dict()
 
     async def get_clock(self, request: Request) -> Response:
-        """{"now", "offset", "timers": [{"label", "seconds", "due_in"}]}: the waits in progress (got's retry
-        delays, jose's JWKS timeout), each with its full length and what is left of it."""
+        """{"now", "offset", "frozen", "timers": [{"id", "label", "seconds", "due_in", "done"}], "last_timer_id"}:
+        the waits in progress (got's retry delays, jose's JWKS timeout), each with its full length and what is
+        left of it."""
         return JSONResponse(self._clock_state())
 
     async def set_clock(self, request: Request) -> Response:
-        """Body: {"advance": seconds} or {"offset": seconds}; with "await_timers": n, first wait until n waits have
-        begun (in progress or over: those whose label contains "await_label", if given, numbered above
-        "await_after", a "last_timer_id" read before; up to "await_seconds", default 10 s of real time; 409 if
-        they never begin), so a test cuts a retry delay short when the emulator is in it, and a short one that ran
-        out meanwhile does not fail the test."""
+        """Body: {"advance": seconds} or {"offset": seconds}, and/or {"freeze": true|false}; with "await_timers":
+        n, first wait until n waits have begun (in progress or over: those whose label contains "await_label", if
+        given, numbered above "await_after", a "last_timer_id" read before; up to "await_seconds", default 10 s of
+        real time; 409 if they never begin), so a test cuts a retry delay short when the emulator is in it, and a
+        short one that ran out meanwhile does not fail the test."""
         try:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
             return JSONResponse({"error": "invalid_json"}, status_code=400)
         if not isinstance(body, dict):
-            return JSONResponse({"error": "expected advance or offset"}, status_code=400)
+            return JSONResponse({"error": "expected a JSON object"}, status_code=400)
         clock = self.store.clock
+        freeze = body.get("freeze")
+        if freeze is not None and not isinstance(freeze, bool):
+            return JSONResponse({"error": "freeze must be true or false"}, status_code=400)
+        advance, offset = body.get("advance"), body.get("offset")
+        if not isinstance(advance, int | float) and not isinstance(offset, int | float) and freeze is None:
+            return JSONResponse({"error": "expected advance, offset or freeze"}, status_code=400)
         wanted = body.get("await_timers")
         awaited = None
         if wanted is not None:
@@ -151,12 +151,14 @@ class Controls:
             awaited = await run_in_threadpool(clock.wait_for_timers, wanted, float(limit), label, after)
             if awaited is None:
                 return JSONResponse({"error": "no_timers", **self._clock_state()}, status_code=409)
-        if isinstance(body.get("advance"), int | float):
-            clock.advance(body["advance"])
-        elif isinstance(body.get("offset"), int | float):
-            clock.set_offset(body["offset"])
-        else:
-            return JSONResponse({"error": "expected advance or offset"}, status_code=400)
+        if freeze is False:  # run again first, so that an offset given with it is exact
+            clock.freeze(False)
+        if isinstance(advance, int | float):
+            clock.advance(advance)
+        elif isinstance(offset, int | float):
+            clock.set_offset(offset)
+        if freeze is True:
+            clock.freeze(True)
         state = self._clock_state()
         if awaited is not None:
             state["awaited"] = awaited  # the waits found, as they were before the clock moved

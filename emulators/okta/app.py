@@ -79,7 +79,7 @@ class Org:
         self.state.reset()
         self.release_held()
         self.log.clear()
-        self.clock.set_offset(0)
+        self.clock.reset()
         self.runtime = Runtime.from_config(self.config)
         if self.config.seed_file:
             seed.load_file(self.state, self.config.seed_file)

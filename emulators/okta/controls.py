@@ -198,11 +198,17 @@ async def clock(request: Request) -> Response:
         data = await _json(request)
         if isinstance(data, JSONResponse):
             return data
+        if "freeze" in data and not isinstance(data["freeze"], bool):
+            return JSONResponse({"error": "freeze must be true or false"}, status_code=400)
+        if data.get("freeze") is False:  # run again first, so that an offset given with it is exact
+            org.clock.freeze(False)
         if "advance" in data:
             org.clock.advance(float(data["advance"]))
         if "offset" in data:
             org.clock.set_offset(float(data["offset"]))
-    return JSONResponse({"now": org.clock.now(), "offset": org.clock.offset})
+        if data.get("freeze") is True:
+            org.clock.freeze(True)
+    return JSONResponse(org.clock.as_dict())
 
 
 async def sessions(request: Request) -> Response:

@@ -75,15 +75,9 @@ EXPECTED: dict[str, Expected] = {
     "test_f10_": Expected(  # the org's three ways of refusing an unknown user, in turn
         "idx-error", "Okta", "IDX identify", r"E0000004", (r"^idx-error: .*idx\.unknown\.user", r"incorrectPassword")
     ),
-    "test_s1_": Expected("state-changed", "app", "app callback", r"state came back changed"),
-    "test_s2_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
     "test_s3_": Expected(
         "unsolicited-callback", "app", "app callback", r"opened the callback itself", (r"^callback-refused: ",)
     ),
-    "test_s4_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
-    "test_s5_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
-    "test_s6_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
-    "test_s7_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
     "test_s8_": COMPLETED,
     "test_s9_": Expected(
         "error-page", "app", "app sign-out", r"403.*MissingCSRF", (r"^error-page: Logto .*logout details",)
@@ -96,12 +90,35 @@ EXPECTED: dict[str, Expected] = {
     "test_s13_": COMPLETED,
     "test_s14_": Expected("iss-missing", "app", "app callback", r"no iss"),
     "test_s15_": Expected("callback-refused", "app", "app callback", r"invalid_check"),
-    "test_s16_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
-    "test_s17_": Expected("callback-refused", "app", "app callback", r"invalid_id_token"),
-    "test_s18_": Expected("callback-refused", "app", "app callback", r"invalid_token_response"),
-    "test_s19_": Expected("tokens-in-callback", "app", "app callback", r"carries id_token"),
     "test_j1_": COMPLETED,
 }
+# The table of bent answers from Logto (S1, S2, S4-S7, S16-S19; e2e/test_attacks.py), one journey per row: a bent
+# callback breaks a rule the doctor reads in the URL; bent tokens (behind the callback, in the app's code exchange)
+# show as the app's refusal, with the row's error code.
+_BENT_CALLBACK = {
+    "callback.wrong_state": Expected("state-changed", "app", "app callback", r"state came back changed"),
+    "callback.drop_state": Expected("state-missing", "app", "app callback", r"no state"),
+    "callback.wrong_iss": Expected("iss-wrong", "app", "app callback", r"iss is https://attacker\.example/oidc"),
+    "callback.implicit_id_token": Expected("tokens-in-callback", "app", "app callback", r"carries id_token"),
+    "callback.jarm_response": Expected("tokens-in-callback", "app", "app callback", r"carries response"),
+}
+
+
+def _bent_answers() -> dict[str, Expected]:
+    from e2e.test_attacks import BENT_ANSWERS, test_the_app_refuses_a_bent_answer_from_logto
+
+    rows = {}
+    for row in BENT_ANSWERS:
+        answer = row.values[0]
+        if answer.fault.startswith("callback."):
+            expected = _BENT_CALLBACK[answer.fault]  # a new kind of bent callback needs its expectation here
+        else:
+            expected = Expected("callback-refused", "app", "app callback", re.escape(answer.code))
+        rows[f"{test_the_app_refuses_a_bent_answer_from_logto.__name__}[chromium-{row.id}]"] = expected
+    return rows
+
+
+EXPECTED.update(_bent_answers())
 
 
 @dataclass

@@ -3,6 +3,7 @@ site (Logto on 127.0.0.1, the app on localhost, the IdP on [::1]), all in this p
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from e2e.fixtures.controls import LogtoControls
 from e2e.fixtures.logto_admin import LogtoManagementClient
 from emulators.common.server import ServerThread, bind_socket
 from emulators.logto import LogtoEmulatorConfig, create_app
@@ -45,13 +47,18 @@ class LogtoHandle:
     def admin(self) -> LogtoManagementClient:
         return LogtoManagementClient(self.endpoint, M2M_APP_ID, M2M_APP_SECRET)
 
+    @property
+    def controls(self) -> LogtoControls:
+        """The emulator's /_emulator/ controls: faults, clock, log, reset (the suite's own client)."""
+        return LogtoControls(self.endpoint, timeout=60)
+
     def fault(self, name: str, times: int | None = 1) -> None:
-        with self.http() as client:
-            client.post("/_emulator/faults", json={"fault": name, "times": times}).raise_for_status()
+        with contextlib.closing(self.controls) as controls:
+            controls.arm(name, times)
 
     def log(self) -> list[dict[str, Any]]:
-        with self.http() as client:
-            return client.get("/_emulator/log").json()
+        with contextlib.closing(self.controls) as controls:
+            return controls.log()
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +74,8 @@ def _logto_server() -> Iterator[LogtoHandle]:
 
 @pytest.fixture
 def logto(_logto_server: LogtoHandle) -> LogtoHandle:
-    with _logto_server.http() as client:
-        client.post("/_emulator/reset").raise_for_status()
+    with contextlib.closing(_logto_server.controls) as controls:
+        controls.reset()
     return _logto_server
 
 

@@ -9,9 +9,9 @@ page's timers are faked from the first script on (`page.clock.install()`), real 
 
 from __future__ import annotations
 
+import contextlib
 import re
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from .conftest import LogtoHandle, Provisioned
@@ -34,9 +34,8 @@ def start_sso(page: Page, rp: RelyingParty, logto: LogtoHandle) -> None:
 def move_logto_clock(logto: LogtoHandle, seconds: float, label: str) -> None:
     """Move Logto's clock once it has begun the wait `label` (each test starts on a reset emulator, so labels are
     unique within it; a short wait that already ran out in real time counts)."""
-    with httpx.Client(base_url=logto.endpoint, timeout=30) as client:
-        moved = client.post("/_emulator/clock", json={"advance": seconds, "await_timers": 1, "await_label": label})
-    assert moved.status_code == 200, moved.text
+    with contextlib.closing(logto.controls) as controls:
+        controls.advance_clock_when_waiting(seconds, label, after=0)
 
 
 def test_discovery_503_with_retry_after_times_the_page_out(page: Page, logto: LogtoHandle, idp: UpstreamIdp,

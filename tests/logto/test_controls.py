@@ -150,6 +150,13 @@ def test_clock(logto: LogtoHandle) -> None:
         assert moved["offset"] == 100
         assert client.post("/_emulator/clock", json={}).status_code == 400
         assert client.post("/_emulator/clock", json={"offset": 0}).json()["offset"] == 0
+        frozen = client.post("/_emulator/clock", json={"freeze": True}).json()
+        assert frozen["frozen"] is True and client.get("/_emulator/clock").json()["now"] == frozen["now"]
+        assert client.post("/_emulator/clock", json={"advance": 61}).json()["now"] == frozen["now"] + 61
+        assert client.post("/_emulator/clock", json={"freeze": 1}).status_code == 400
+        assert client.post("/_emulator/clock", json=[]).status_code == 400
+        running = client.post("/_emulator/clock", json={"offset": 0, "freeze": False}).json()
+        assert running["frozen"] is False and running["offset"] == 0
 
 
 def test_command_line_runs_the_emulator_alone() -> None:

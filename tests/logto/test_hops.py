@@ -1,36 +1,30 @@
-"""The hop sequence of a first-time SSO sign-in, compared with the real tenant's (logto-captures/journey.md)."""
+"""The hop sequence of a first-time SSO sign-in, compared with a real Logto 1.37.1's
+(tests/data/logto-1.37/first-sign-in-hops.json, see its README)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pytest
 from playwright.sync_api import Page, Response, expect
 
 from .conftest import LogtoHandle, Provisioned
 from .relying_party import RelyingParty
 
-JOURNEY = Path("/work/shared/reference/logto-captures/journey.md")
-CAPTURED_LOGTO = "http://127.0.0.1:3001"
-CAPTURED_APP = "w21tek2w32nrx9xkmvkgb"
-CAPTURED_CONNECTOR = "mgkjwz8h1ql0"
-HOP = re.compile(r"^\d+\. \[(doc|xhr)\] `(\w+) (\S+)` → \*\*(\d+)\*\*(?: → `(\S+)`)?")
+CAPTURE = Path(__file__).resolve().parents[1] / "data" / "logto-1.37" / "first-sign-in-hops.json"
 
 
 def captured_hops() -> list[tuple[str, str, int, str | None]]:
-    if not JOURNEY.exists():
-        pytest.skip("journey.md capture not available")
-    text = JOURNEY.read_text()
-    section = text.split("## Hop sequence at a glance", 1)[1].split("\n## ", 1)[0]
-    hops = []
-    for line in section.splitlines():
-        match = HOP.match(line.strip())
-        if match and match.group(3).startswith(CAPTURED_LOGTO):
-            _, method, url, status, location = match.groups()
-            hops.append(normalise(method, url, int(status), location, CAPTURED_LOGTO, CAPTURED_APP, CAPTURED_CONNECTOR))
-    return hops
+    """The captured browser requests to Logto, normalised; a missing capture fails the test."""
+    capture = json.loads(CAPTURE.read_text())
+    origin, app_id, connector_id = capture["logto_endpoint"], capture["app_id"], capture["connector_id"]
+    return [
+        normalise(hop["method"], hop["url"], hop["status"], hop["location"], origin, app_id, connector_id)
+        for hop in capture["hops"]
+        if hop["url"].startswith(origin)
+    ]
 
 
 def normalise(method: str, url: str, status: int, location: str | None, origin: str, app_id: str,

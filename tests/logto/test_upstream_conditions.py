@@ -9,6 +9,7 @@ costs no real time. The browser's side (the sign-in page giving up after 10 s) i
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -113,28 +114,25 @@ def sso(logto: LogtoHandle, idp: UpstreamIdp, app: WebApp, provisioned: Provisio
 
 
 def pending_waits(logto: LogtoHandle) -> list[dict[str, Any]]:
-    with logto.http() as client:
-        return client.get("/_emulator/clock").json()["timers"]
+    with contextlib.closing(logto.controls) as controls:
+        return controls.clock()["timers"]
 
 
 def last_timer_id(logto: LogtoHandle) -> int:
-    with logto.http() as client:
-        return client.get("/_emulator/clock").json()["last_timer_id"]
+    with contextlib.closing(logto.controls) as controls:
+        return controls.last_timer_id()
 
 
 def await_wait(logto: LogtoHandle, label: str = "", after: int = 0) -> dict[str, Any]:
     """Block until the emulator waits on its clock (a wait whose label contains `label`); return that wait
     ({"label", "seconds": its length}). Short waits may end on their own in real time meanwhile: harmless."""
-    with logto.http(timeout=30) as client:
-        body = {"advance": 0, "await_timers": 1, "await_label": label, "await_after": after}
-        found = client.post("/_emulator/clock", json=body)
-    assert found.status_code == 200, found.text
-    return found.json()["awaited"][0]
+    with contextlib.closing(logto.controls) as controls:
+        return controls.advance_clock_when_waiting(0, label, after)
 
 
 def advance(logto: LogtoHandle, seconds: float) -> None:
-    with logto.http() as client:
-        client.post("/_emulator/clock", json={"advance": seconds}).raise_for_status()
+    with contextlib.closing(logto.controls) as controls:
+        controls.advance_clock(seconds)
 
 
 def assert_invalid_config(response: httpx.Response) -> dict[str, Any]:

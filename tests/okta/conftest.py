@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from e2e.fixtures.controls import OktaControls
 from e2e.fixtures.okta_admin import OktaManagementClient
 from emulators.common.server import ServerThread, bind_socket
 from emulators.okta import OktaEmulatorConfig, create_app
@@ -47,8 +48,16 @@ def rp_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def okta(okta_server: OktaServer) -> OktaServer:
-    httpx.post(okta_server.base_url + "/_emulator/reset").raise_for_status()
+def controls(okta_server: OktaServer) -> Iterator[OktaControls]:
+    """The emulator's /_emulator/ controls (settings, faults, clock, log, seed)."""
+    client = OktaControls(okta_server.base_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def okta(okta_server: OktaServer, controls: OktaControls) -> OktaServer:
+    controls.reset()
     return okta_server
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 from starlette.applications import Starlette
 
+from e2e.fixtures.controls import OktaControls
 from e2e.fixtures.okta_admin import OktaManagementClient
-from emulators.okta.totp import OktaTOTP
+from e2e.fixtures.totp import OktaTotp
 
 API_TOKEN = "00T3st-Okta-Api-Token-f0r-the-emulator"
 PASSWORD = "Corr3ct-Horse-Battery"
@@ -42,26 +43,29 @@ class Provisioned:
     password: str
 
 
-def enroll_totp(admin: OktaManagementClient, user_id: str, now: float | None = None) -> OktaTOTP:
-    """Enrol and activate Google Authenticator with the previous window's code, so the current one stays free."""
+def freeze_clock(base_url: str) -> float:
+    """Hold the emulator's clock still (until its reset before the next test); returns the instant it holds.
+
+    Anything that depends on a time window (TOTP's 30 s steps, the per-minute rate limit, the lockout window)
+    then stays inside its window however slowly the machine runs; tests move time only with {"advance": s}.
+    """
+    with contextlib.closing(OktaControls(base_url)) as controls:
+        return controls.freeze_clock()
+
+
+def enroll_totp(admin: OktaManagementClient, user_id: str, now: float) -> OktaTotp:
+    """Enrol and activate Google Authenticator with the code of the window before `now` (the emulator's time), as
+    Okta's own tests do, so the current window's code stays unused."""
     factor_id, secret = admin.enroll_totp_factor(user_id)
-    totp = OktaTOTP(secret)
-    admin.activate_factor(user_id, factor_id, totp.at((time.time() if now is None else now) - 30))
+    totp = OktaTotp(secret)
+    admin.activate_factor(user_id, factor_id, totp.at(now - 30))
     return totp
 
 
-def align_clock(base_url: str) -> float:
-    """Move the emulator's clock to just after a 30-s TOTP boundary (so a test's codes stay in one window);
-    returns the emulator's now."""
-    real = time.time()
-    target = (real // 30 + 1) * 30 + 0.5
-    httpx.post(base_url + "/_emulator/clock", json={"offset": target - real}).raise_for_status()
-    return target
-
-
-def hold_clock(base_url: str, at: float) -> None:
-    """Set the emulator's clock back to `at` (a test's codes were computed for that moment)."""
-    httpx.post(base_url + "/_emulator/clock", json={"offset": at - time.time()}).raise_for_status()
+def wrong_code(totp: OktaTotp, now: float, window: int = 1) -> str:
+    """A well-formed code that is none of the codes Okta accepts at `now` (±window steps of 30 s)."""
+    valid = {totp.at(now + 30 * step) for step in range(-window, window + 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -161,6 +161,19 @@ def test_faults_validation(http: httpx.Client) -> None:
     assert http.delete("/_emulator/faults").json()["slow_seconds"] == 0
 
 
+def test_clock_freezes_and_runs_again(http: httpx.Client) -> None:
+    frozen = http.post("/_emulator/clock", json={"freeze": True}).json()
+    assert frozen["frozen"] is True
+    assert http.get("/_emulator/clock").json()["now"] == frozen["now"]
+    assert http.post("/_emulator/clock", json={"advance": 60}).json()["now"] == frozen["now"] + 60
+    assert http.post("/_emulator/clock", json={"freeze": "yes"}).status_code == 400
+    running = http.post("/_emulator/clock", json={"offset": 0, "freeze": False}).json()
+    assert (running["offset"], running["frozen"]) == (0, False)
+    http.post("/_emulator/clock", json={"freeze": True})
+    http.post("/_emulator/reset")
+    assert http.get("/_emulator/clock").json()["frozen"] is False
+
+
 def test_log_can_be_cleared(http: httpx.Client) -> None:
     http.get("/.well-known/openid-configuration")
     assert http.get("/_emulator/log").json()
@@ -169,9 +182,9 @@ def test_log_can_be_cleared(http: httpx.Client) -> None:
 
 
 def test_switch_authenticator(http: httpx.Client, admin, provisioned) -> None:
-    from tests.okta.helpers import authorize_params, enroll_totp
+    from tests.okta.helpers import authorize_params, enroll_totp, freeze_clock
 
-    enroll_totp(admin, provisioned.user["id"])
+    enroll_totp(admin, provisioned.user["id"], freeze_clock(str(http.base_url)))
     driver = IdxDriver(http)
     from urllib.parse import urlencode
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from e2e.fixtures.controls import OktaControls
 from emulators.okta import state as state_module
 from tests.okta.helpers import (
     ION,
@@ -18,7 +18,9 @@ from tests.okta.helpers import (
     Provisioned,
     authorize_params,
     enroll_totp,
+    freeze_clock,
     query_of,
+    wrong_code,
 )
 
 
@@ -39,8 +41,8 @@ def remediation_names(body: dict) -> list[str]:
     return [r["name"] for r in body.get("remediation", {}).get("value", [])]
 
 
-def layout(http: httpx.Client, name: str) -> None:
-    http.post("/_emulator/settings", json={"layout": name}).raise_for_status()
+def layout(controls: OktaControls, name: str) -> None:
+    controls.settings(layout=name)
 
 
 @pytest.fixture
@@ -98,9 +100,9 @@ def test_introspect_identify_challenge_success(okta: OktaServer, driver: IdxDriv
 
 
 def test_one_page_layout_sends_the_password_with_the_username(
-    http: httpx.Client, driver: IdxDriver, provisioned: Provisioned
+    http: httpx.Client, driver: IdxDriver, provisioned: Provisioned, controls: OktaControls
 ) -> None:
-    layout(http, "one-page")
+    layout(controls, "one-page")
     body = driver.start(driver.authorize_url).json()
     fields = [f["name"] for f in body["remediation"]["value"][0]["value"]]
     assert fields == ["identifier", "credentials", "rememberMe", "stateHandle"]
@@ -120,8 +122,8 @@ def test_unknown_user(http: httpx.Client, driver: IdxDriver) -> None:
     assert remediation_names(response.json()) == ["identify"]
 
 
-def test_unknown_user_message_variant(http: httpx.Client, driver: IdxDriver) -> None:
-    http.post("/_emulator/settings", json={"unknown_user_behaviour": "message"}).raise_for_status()
+def test_unknown_user_message_variant(http: httpx.Client, driver: IdxDriver, controls: OktaControls) -> None:
+    controls.settings(unknown_user_behaviour="message")
     driver.start(driver.authorize_url)
     response = driver.identify("nobody@acme.test")
     assert messages(response.json()) == [
@@ -131,9 +133,9 @@ def test_unknown_user_message_variant(http: httpx.Client, driver: IdxDriver) -> 
 
 
 def test_unknown_user_under_user_enumeration_prevention_gets_a_challenge_nobody_passes(
-    http: httpx.Client, driver: IdxDriver
+    http: httpx.Client, driver: IdxDriver, controls: OktaControls
 ) -> None:
-    http.post("/_emulator/settings", json={"unknown_user_behaviour": "challenge"}).raise_for_status()
+    controls.settings(unknown_user_behaviour="challenge")
     driver.start(driver.authorize_url)
     accepted = driver.identify("nobody@acme.test")
     assert accepted.status_code == 200
@@ -143,19 +145,19 @@ def test_unknown_user_under_user_enumeration_prevention_gets_a_challenge_nobody_
     assert refused.status_code == 403
     assert messages(refused.json()) == [("incorrectPassword", "Password is incorrect")]
     # one page: the password comes with the username, and the answer is the generic one
-    layout(http, "one-page")
+    layout(controls, "one-page")
     driver.start(driver.authorize_url)
     one_page = driver.identify("nobody@acme.test", "anything-at-all")
     assert one_page.status_code == 401 and messages(one_page.json()) == [("errors.E0000004", "Authentication failed")]
 
 
 def test_show_lockout_failures_tells_a_locked_user(http: httpx.Client, admin, driver: IdxDriver,
-                                                   provisioned: Provisioned) -> None:  # fmt: skip
-    http.post("/_emulator/settings", json={"password_lockout_attempts": 1}).raise_for_status()
+                                                   provisioned: Provisioned, controls: OktaControls) -> None:  # fmt: skip
+    controls.settings(password_lockout_attempts=1)
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
     assert driver.answer("Wrong-Passw0rd").status_code == 401  # locked by this attempt: hidden by default
-    http.post("/_emulator/settings", json={"show_lockout_failures": True}).raise_for_status()
+    controls.settings(show_lockout_failures=True)
     again = driver.answer(provisioned.password)
     assert again.status_code == 401
     assert messages(again.json()) == [("errors.E0000119", "Your account is locked. Please contact your administrator.")]
@@ -163,13 +165,13 @@ def test_show_lockout_failures_tells_a_locked_user(http: httpx.Client, admin, dr
 
 @pytest.mark.parametrize("one_page", [False, True])
 def test_org_settings_add_their_remediations_to_the_identify_page(
-    http: httpx.Client, driver: IdxDriver, one_page: bool
+    http: httpx.Client, driver: IdxDriver, one_page: bool, controls: OktaControls
 ) -> None:
     if one_page:
-        layout(http, "one-page")
+        layout(controls, "one-page")
     assert remediation_names(driver.start(driver.authorize_url).json()) == ["identify"]
     settings = {"okta_verify_fastpass": True, "self_service_registration": True, "self_service_unlock": True}
-    http.post("/_emulator/settings", json=settings).raise_for_status()
+    controls.settings(**settings)
     body = driver.start(driver.authorize_url).json()
     # the order of the widget's own mock (identify/error-invalid-username.json)
     assert remediation_names(body) == ["identify", "launch-authenticator", "select-enroll-profile", "unlock-account"]
@@ -184,11 +186,11 @@ def test_org_settings_add_their_remediations_to_the_identify_page(
 
 
 def test_an_email_authenticator_makes_a_second_option(http: httpx.Client, driver: IdxDriver,
-                                                      provisioned: Provisioned) -> None:  # fmt: skip
+                                                      provisioned: Provisioned, controls: OktaControls) -> None:  # fmt: skip
     driver.start(driver.authorize_url)
     options = lambda body: [o["label"] for o in body["remediation"]["value"][1]["value"][0]["options"]]  # noqa: E731
     assert options(driver.identify(provisioned.login).json()) == ["Password"]
-    http.post("/_emulator/settings", json={"email_authenticator": True}).raise_for_status()
+    controls.settings(email_authenticator=True)
     driver.start(driver.authorize_url)
     challenge = driver.identify(provisioned.login).json()
     assert options(challenge) == ["Password", "Email"]
@@ -208,8 +210,10 @@ def test_user_not_assigned(admin, driver: IdxDriver, provisioned: Provisioned) -
     ]
 
 
-def test_lockout_threshold_is_a_setting(http: httpx.Client, driver: IdxDriver, admin, provisioned: Provisioned) -> None:
-    http.post("/_emulator/settings", json={"password_lockout_attempts": 2}).raise_for_status()
+def test_lockout_threshold_is_a_setting(
+    http: httpx.Client, driver: IdxDriver, admin, provisioned: Provisioned, controls: OktaControls
+) -> None:
+    controls.settings(password_lockout_attempts=2)
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
     assert driver.answer("Wrong-1").status_code == 403
@@ -247,7 +251,8 @@ def test_cancel_goes_back_to_identify(driver: IdxDriver, provisioned: Provisione
 def test_totp_challenge_wrong_reused_and_lock(
     okta: OktaServer, admin, driver: IdxDriver, provisioned: Provisioned
 ) -> None:
-    totp = enroll_totp(admin, provisioned.user["id"])
+    now = freeze_clock(okta.base_url)
+    totp = enroll_totp(admin, provisioned.user["id"], now)
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
     response = driver.answer(provisioned.password)
@@ -255,13 +260,13 @@ def test_totp_challenge_wrong_reused_and_lock(
     assert body["currentAuthenticatorEnrollment"]["value"]["key"] == "google_otp"
     assert body["remediation"]["value"][0]["value"][0]["form"]["value"][0]["label"] == "Enter code"
     # the code used for activation (previous window) counts as used
-    reused = driver.answer(totp.at(time.time() - 30))
+    reused = driver.answer(totp.at(now - 30))
     assert reused.status_code == 403
     assert field_messages(reused.json()) == ["authfactor.challenge.soft_token.used_passcode"]
-    wrong = driver.answer("000000" if totp.now() != "000000" else "111111")
+    wrong = driver.answer(wrong_code(totp, now))
     assert wrong.status_code == 403
     assert field_messages(wrong.json()) == ["authfactor.challenge.soft_token.invalid_passcode"]
-    ok = driver.answer(totp.now())
+    ok = driver.answer(totp.at(now))
     assert ok.status_code == 200 and "success" in ok.json()
     final = driver.finish()
     code = query_of(final.headers["location"])["code"]
@@ -273,15 +278,18 @@ def test_totp_challenge_wrong_reused_and_lock(
     assert token.status_code == 200
 
 
-def test_five_wrong_codes_in_five_minutes_lock_the_factor(admin, driver: IdxDriver, provisioned: Provisioned) -> None:
-    totp = enroll_totp(admin, provisioned.user["id"])
+def test_five_wrong_codes_in_five_minutes_lock_the_factor(
+    okta: OktaServer, admin, driver: IdxDriver, provisioned: Provisioned
+) -> None:
+    now = freeze_clock(okta.base_url)  # the five failures fall in one 5-minute window however slow the machine
+    totp = enroll_totp(admin, provisioned.user["id"], now)
     driver.start(driver.authorize_url)
     driver.identify(provisioned.login)
     driver.answer(provisioned.password)
-    wrong = "000000" if totp.now() != "000000" else "111111"
+    wrong = wrong_code(totp, now)
     for _ in range(5):
         assert driver.answer(wrong).status_code == 403
-    locked = driver.answer(totp.now())
+    locked = driver.answer(totp.at(now))
     assert locked.status_code == 403
     assert messages(locked.json()) == [
         (
@@ -293,7 +301,7 @@ def test_five_wrong_codes_in_five_minutes_lock_the_factor(admin, driver: IdxDriv
     assert "success" in driver.answer(totp.at(now)).json()
 
 
-def test_expired_or_unknown_state(http: httpx.Client, driver: IdxDriver) -> None:
+def test_expired_or_unknown_state(http: httpx.Client, driver: IdxDriver, controls: OktaControls) -> None:
     response = http.post(
         "/idp/idx/introspect", json={"stateToken": "nope"}, headers={"Content-Type": ION, "Accept": ION}
     )
@@ -306,7 +314,7 @@ def test_expired_or_unknown_state(http: httpx.Client, driver: IdxDriver) -> None
         == 401
     )
     driver.start(driver.authorize_url)
-    http.post("/_emulator/clock", json={"advance": 3601})
+    controls.advance_clock(3601)
     assert driver.identify("x").status_code == 401
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
 from e2e.fixtures.okta_admin import OktaApiError, OktaManagementClient
-from emulators.okta.totp import OktaTOTP
-from tests.okta.helpers import API_TOKEN, PASSWORD, OktaServer
+from e2e.fixtures.totp import OktaTotp
+from tests.okta.helpers import API_TOKEN, PASSWORD, OktaServer, freeze_clock, wrong_code
 
 
 def test_app_lifecycle(admin: OktaManagementClient) -> None:
@@ -130,7 +128,8 @@ def test_delete_user_twice_deactivates_then_deletes(admin: OktaManagementClient,
     assert admin.find_user(user["id"]) is None
 
 
-def test_totp_factor_enrol_and_activate(admin: OktaManagementClient, http: httpx.Client) -> None:
+def test_totp_factor_enrol_and_activate(okta: OktaServer, admin: OktaManagementClient, http: httpx.Client) -> None:
+    now = freeze_clock(okta.base_url)  # the codes below are Okta's at this instant, however slow the machine
     user = admin.create_user(
         login="dana@acme.test", email="dana@acme.test", first_name="Dana", last_name="Dunn", password=PASSWORD
     )
@@ -145,11 +144,11 @@ def test_totp_factor_enrol_and_activate(admin: OktaManagementClient, http: httpx
     assert factor["status"] == "PENDING_ACTIVATION"
     activation = factor["_embedded"]["activation"]
     assert activation["timeStep"] == 30 and activation["encoding"] == "base32" and activation["keyLength"] == 16
-    totp = OktaTOTP(activation["sharedSecret"])
+    totp = OktaTotp(activation["sharedSecret"])
     with pytest.raises(OktaApiError) as info:
-        admin.activate_factor(user["id"], factor["id"], "000000" if totp.now() != "000000" else "111111")
+        admin.activate_factor(user["id"], factor["id"], wrong_code(totp, now))
     assert info.value.status == 403 and info.value.error_code == "E0000068"
-    admin.activate_factor(user["id"], factor["id"], totp.at(time.time() - 30))
+    admin.activate_factor(user["id"], factor["id"], totp.at(now - 30))
     factors = http.get(f"/api/v1/users/{user['id']}/factors", headers=auth).json()
     assert [(f["factorType"], f["provider"], f["status"]) for f in factors] == [
         ("token:software:totp", "GOOGLE", "ACTIVE")

@@ -14,12 +14,14 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from e2e.fixtures.controls import OktaControls
 from tests.okta.helpers import (
     API_TOKEN,
     IdxDriver,
     OktaServer,
     Provisioned,
     authorize_params,
+    freeze_clock,
     query_of,
     sign_in_code,
 )
@@ -93,7 +95,7 @@ def test_unregistered_redirect_uri_gets_the_html_error_page(http: httpx.Client, 
         assert f"/admin/app/oidc_client/instance/{provisioned.client_id}#tab-general" in response.text
 
 
-def test_missing_state_is_an_error(http: httpx.Client, provisioned: Provisioned) -> None:
+def test_missing_state_is_an_error(http: httpx.Client, provisioned: Provisioned, controls: OktaControls) -> None:
     params = authorize_params(provisioned)
     del params["state"]
     response = authorize(http, params)
@@ -101,7 +103,7 @@ def test_missing_state_is_an_error(http: httpx.Client, provisioned: Provisioned)
     query = query_of(response.headers["location"])
     assert query["error"] == "invalid_request"
     assert "state" in query["error_description"]
-    http.post("/_emulator/settings", json={"missing_state_behaviour": "error_page"}).raise_for_status()
+    controls.settings(missing_state_behaviour="error_page")
     response = authorize(http, params)
     assert response.status_code == 400 and "Error Code: invalid_request" in response.text
 
@@ -207,9 +209,9 @@ def test_codes_are_single_use(http: httpx.Client, provisioned: Provisioned) -> N
     assert userinfo.status_code == 401
 
 
-def test_codes_expire_after_300_seconds(http: httpx.Client, provisioned: Provisioned) -> None:
+def test_codes_expire_after_300_seconds(http: httpx.Client, provisioned: Provisioned, controls: OktaControls) -> None:
     code, _ = sign_in_code(http, provisioned)
-    http.post("/_emulator/clock", json={"advance": 301})
+    controls.advance_clock(301)
     response = exchange(http, provisioned, code)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
@@ -295,8 +297,10 @@ def test_token_fault_injection(http: httpx.Client, provisioned: Provisioned) -> 
     assert exchange(http, provisioned, code).status_code == 200
 
 
-def test_clock_skew_fault_shifts_token_times(okta: OktaServer, http: httpx.Client, provisioned: Provisioned) -> None:
-    http.post("/_emulator/faults", json={"clock_skew_seconds": 900})
+def test_clock_skew_fault_shifts_token_times(
+    okta: OktaServer, http: httpx.Client, provisioned: Provisioned, controls: OktaControls
+) -> None:
+    controls.set_faults(clock_skew_seconds=900)
     code, _ = sign_in_code(http, provisioned)
     body = exchange(http, provisioned, code).json()
     claims = jwt.decode(body["id_token"], KeySet.import_key_set(http.get("/oauth2/v1/keys").json())).claims
@@ -315,7 +319,9 @@ def test_log_shows_what_the_client_sent_without_secrets(http: httpx.Client, prov
 
 
 # -- userinfo ----------------------------------------------------------------------------------------------------------
-def test_userinfo_full_profile_and_boolean_email_verified(http: httpx.Client, provisioned: Provisioned) -> None:
+def test_userinfo_full_profile_and_boolean_email_verified(
+    http: httpx.Client, provisioned: Provisioned, controls: OktaControls
+) -> None:
     code, _ = sign_in_code(http, provisioned)
     access = exchange(http, provisioned, code).json()["access_token"]
     response = http.get("/oauth2/v1/userinfo", headers={"Authorization": f"Bearer {access}"})
@@ -326,7 +332,7 @@ def test_userinfo_full_profile_and_boolean_email_verified(http: httpx.Client, pr
     assert info["given_name"] == "Alice" and info["family_name"] == "Anders"
     assert info["preferred_username"] == provisioned.login
     assert {"name", "locale", "zoneinfo", "updated_at"} <= set(info)
-    http.post("/_emulator/faults", json={"email_unverified": True})
+    controls.set_faults(email_unverified=True)
     assert (
         http.get("/oauth2/v1/userinfo", headers={"Authorization": f"Bearer {access}"}).json()["email_verified"] is False
     )
@@ -444,7 +450,10 @@ def test_users_sessions_api_ends_the_session(http: httpx.Client, admin, provisio
 
 
 # -- rate limit, down -----------------------------------------------------------------------------------------------
-def test_rate_limit_on_authorize(http: httpx.Client, provisioned: Provisioned) -> None:
+def test_rate_limit_on_authorize(
+    okta: OktaServer, http: httpx.Client, provisioned: Provisioned, controls: OktaControls
+) -> None:
+    freeze_clock(okta.base_url)  # Okta counts per minute: held still, the requests below fall in one minute
     http.post("/_emulator/settings", json={"rate_limit_per_minute": 2})
     first = authorize(http, authorize_params(provisioned))
     assert first.status_code == 200 and first.headers["x-rate-limit-remaining"] == "1"
@@ -460,7 +469,7 @@ def test_rate_limit_on_authorize(http: httpx.Client, provisioned: Provisioned) -
     assert int(response.headers["x-rate-limit-reset"]) > 0
     html = http.get("/oauth2/v1/authorize?" + urlencode(authorize_params(provisioned)), headers={"Accept": "text/html"})
     assert html.status_code == 429 and "E0000047" in html.text
-    http.post("/_emulator/clock", json={"advance": 60})
+    controls.advance_clock(60)
     assert authorize(http, authorize_params(provisioned)).status_code == 200
 
 
@@ -554,17 +563,17 @@ def test_malformed_back_channel_requests(http: httpx.Client, provisioned: Provis
 
 
 def test_client_id_in_the_body_beside_basic_is_rejected_unless_configured(
-    http: httpx.Client, provisioned: Provisioned
+    http: httpx.Client, provisioned: Provisioned, controls: OktaControls
 ) -> None:
     """Logto's source says Okta rejects client_id in the body alongside Basic, so it never sends one."""
     code, _ = sign_in_code(http, provisioned)
     response = exchange(http, provisioned, code, client_id=provisioned.client_id)
     assert response.status_code == 401 and response.json()["error"] == "invalid_request"
-    http.post("/_emulator/settings", json={"reject_client_id_with_basic": False}).raise_for_status()
+    controls.settings(reject_client_id_with_basic=False)
     try:
         assert exchange(http, provisioned, code, client_id=provisioned.client_id).status_code == 200
     finally:
-        http.post("/_emulator/settings", json={"reject_client_id_with_basic": True}).raise_for_status()
+        controls.settings(reject_client_id_with_basic=True)
 
 
 def test_down_fault_variants_and_hang(http: httpx.Client, okta: OktaServer) -> None:

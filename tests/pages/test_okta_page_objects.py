@@ -1,18 +1,19 @@
 """The suite's Okta page objects drive the real Sign-In Widget, Gen2 and Gen3, identifier-first and one-page.
 
 Only the page objects of e2e/pages/okta.py are used here, so this proves their selectors on every variant the
-embedded Okta can show (and okta-captures/selectors.md proves the same selectors on the real widget).
+embedded Okta can show (and tests/data/okta-widget-7.49/selector-matrix.json proves the same selectors on the real widget).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from starlette.applications import Starlette
@@ -34,6 +35,7 @@ from e2e.pages.okta import (
     OktaIdentifyPage,
     OktaPasswordPage,
     OktaTotpPage,
+    WidgetIgnoredSubmitError,
 )
 from emulators.common.server import ServerThread, bind_socket
 from emulators.okta import OktaEmulatorConfig, create_app
@@ -47,6 +49,7 @@ class Org:
     admin: OktaManagementClient
     app: dict
     redirect_uri: str
+    controls: OktaControls
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +72,9 @@ def org() -> Iterator[Org]:
     admin = OktaManagementClient(okta_site.base_url, token)
     redirect_uri = f"{callback_site.base_url}/cb"
     app = admin.create_oidc_web_app("page-objects", [redirect_uri])
-    yield Org(okta_site.base_url, admin, app, redirect_uri)
+    controls = OktaControls(okta_site.base_url)
+    yield Org(okta_site.base_url, admin, app, redirect_uri, controls)
+    controls.close()
     admin.close()
     okta.stop()
     callback.stop()
@@ -105,9 +110,7 @@ def new_user(org: Org, *, assigned: bool = True) -> OktaUser:
 
 def open_authorize(page: Page, org: Org, variant: tuple[str, str]) -> str:
     generation, layout = variant
-    httpx.post(
-        f"{org.issuer}/_emulator/settings", json={"widget_generation": generation, "layout": layout}
-    ).raise_for_status()
+    org.controls.settings(widget_generation=generation, layout=layout)
     state = secrets.token_urlsafe(8)
     query = {
         "client_id": org.app["credentials"]["oauthClient"]["client_id"],
@@ -173,9 +176,9 @@ def test_totp_challenge_accepts_a_fresh_code_and_rejects_a_reused_one(page: Page
     factor_id, shared_secret = org.admin.enroll_totp_factor(user.id)
     totp = OktaTotp(shared_secret)
     assert len(shared_secret) == 16  # Okta's keyLength: 16 base32 characters
-    # Okta's clock at the start of a fresh window, so both codes below stay where they belong while we sign in.
+    # Okta's clock held still, so both codes below stay in their windows however slowly we sign in.
     controls = OktaControls(org.issuer)
-    okta_now = controls.start_fresh_totp_window()
+    okta_now = controls.freeze_clock()
     # Activate with the previous window's code, as Okta's own tests do, so the current code stays unused.
     used_code = totp.at(okta_now - 30)
     org.admin.activate_factor(user.id, factor_id, used_code)
@@ -254,13 +257,177 @@ def test_a_locked_user_is_refused_in_each_documented_variant(
     org_settings.settings(show_lockout_failures=show)
     login, password = f"locked.{secrets.token_hex(3)}@acme.test", f"Pw-{secrets.token_urlsafe(10)}1!"
     user_id = "00u" + secrets.token_hex(8)
-    seeded = httpx.post(f"{org.issuer}/_emulator/seed", json={"users": [{
-        "id": user_id, "login": login, "email": login, "firstName": "Lou", "lastName": "Locked",
-        "password": password, "status": "LOCKED_OUT"}]})  # fmt: skip
-    seeded.raise_for_status()
+    org.controls.seed(users=[{"id": user_id, "login": login, "email": login, "firstName": "Lou", "lastName": "Locked",
+                              "password": password, "status": "LOCKED_OUT"}])  # fmt: skip
     org.admin.assign_user_to_app(org.app["id"], user_id)
     open_authorize(page, org, variant)
     identify = OktaIdentifyPage(page)
     identify.expect_loaded()
     shown = identify.sign_in_expecting_error(login, Secret(password)).expect_error_among(LOCKED_USER_MESSAGES)
     assert shown == (ACCOUNT_LOCKED if show else UNABLE_TO_SIGN_IN)
+
+
+def open_password_page_on_a_fixed_page_clock(page: Page, org: Org, generation: str) -> tuple[OktaUser, str, float]:
+    """The password page, with the page's Date.now fixed (its timers keep running); returns the fixed time."""
+    user = new_user(org)
+    page.clock.install()  # before the widget loads, so that its Date.now is the page clock's
+    state = open_authorize(page, org, (generation, "identifier-first"))
+    OktaIdentifyPage(page).submit_username(user.login)
+    OktaPasswordPage(page).expect_loaded()
+    org.controls.clear_log()
+    fixed = page.evaluate("Date.now()") + 1_000
+    page.clock.set_fixed_time(fixed)
+    return user, state, fixed
+
+
+def password_answers(org: Org) -> list[int]:
+    return [a["status"] for a in org.controls.log("/idp/idx/challenge/answer")]
+
+
+@pytest.mark.parametrize("generation", ["gen2", "gen3"])
+def test_what_the_widget_did_with_a_click_is_read_from_the_page(page: Page, org: Org, generation: str) -> None:
+    """Gen2 drops a submit made within 200 ms of the form's previous one (underscore's throttle, which reads
+    Date.now). With the page's Date.now fixed that window never ends, so the drop is certain: the page object must
+    tell it from the page's state, and the request log must show that the dropped click sent nothing. Gen3 has no
+    such window."""
+    user, state, fixed = open_password_page_on_a_fixed_page_clock(page, org, generation)
+    widget = OktaPasswordPage(page).widget
+
+    widget.password.fill("Wrong-Passw0rd!")
+    first = widget.click_submit()
+    OktaPasswordPage(page).expect_error(PASSWORD_INCORRECT)
+    widget.password.fill(user.password.get())
+    second = widget.click_submit()  # at the same instant of the page's clock as the first
+    if generation == "gen2":
+        assert (first, second) == ("sent", "ignored")
+        assert password_answers(org) == [403]
+        page.clock.set_fixed_time(fixed + 200)
+        assert widget.click_submit() == "sent"
+    else:
+        assert (first, second) == ("handled", "handled")
+
+    expect_code_at_redirect_uri(page, org, state)
+    assert password_answers(org) == [403, 200]
+
+
+def test_send_repeats_only_dropped_clicks_and_says_so_when_every_click_is_dropped(page: Page, org: Org) -> None:
+    user, state, fixed = open_password_page_on_a_fixed_page_clock(page, org, "gen2")
+    password_page = OktaPasswordPage(page, timeout_ms=3_000)
+    password_page.verify(Secret("Wrong-Passw0rd!"))
+    password_page.expect_error(PASSWORD_INCORRECT)
+
+    with pytest.raises(WidgetIgnoredSubmitError, match=r"dropped \d+ clicks on submit in 3 s; nothing was sent"):
+        password_page.verify(user.password)  # the page's clock stands still: Gen2 drops every click
+    assert password_page.widget.ignored_clicks >= 2
+    assert password_answers(org) == [403]
+
+    page.clock.set_fixed_time(fixed + 200)
+    password_page.verify(user.password)
+    expect_code_at_redirect_uri(page, org, state)
+    assert password_answers(org) == [403, 200]
+
+
+# The real widget's selector matrix (tests/data/okta-widget-7.49/, see tests/data/README.md).
+SELECTOR_MATRIX = json.loads(
+    (Path(__file__).resolve().parents[1] / "data/okta-widget-7.49/selector-matrix.json").read_text()
+)
+MATRIX_CELL = re.compile(r"^(\d+)(?:\((\d+)v\))?$")
+# Where the capture shows what a test fixture said rather than what an org says: two of Okta's mock error files
+# offer fewer choices than the page before them (one authenticator; no registration), and Gen3 re-renders from an
+# error answer while Gen2 keeps its form (tests/data/README.md). The emulator answers as an org does, consistently.
+MOCK_FILE_ARTIFACTS = {
+    ("gen3", "challenge-password-wrong"): {
+        '[data-se="switchAuthenticator"]',
+        'get_by_role("link", name="Verify with something else")',
+    },
+    ("gen3", "user-not-assigned"): {'[data-se="enroll"]', 'get_by_role("link", name="Sign up")'},
+}
+
+
+def real_widget_counts(state: str, generation: str) -> dict[str, tuple[int, int]]:
+    """selector -> (matches, visible matches) on the real widget, for the CSS selectors and the role and label ones."""
+    column = SELECTOR_MATRIX["states"].index(state)
+    counts = {}
+    for selector, cells in SELECTOR_MATRIX["selectors"].items():
+        if "/\\S/" in selector:  # a JavaScript regex in the capture's notation, not a Python locator
+            continue
+        cell = cells[column].split("/")[0 if generation == "gen2" else 1]
+        matched = MATRIX_CELL.match(cell)
+        assert matched, f"selector-matrix.json: {selector} {state}: {cell!r}"
+        total = int(matched.group(1))
+        counts[selector] = (total, int(matched.group(2)) if matched.group(2) else total)
+    return counts
+
+
+def emulated_widget_counts(page: Page, selectors: list[str]) -> dict[str, tuple[int, int]]:
+    counts = {}
+    for selector in selectors:
+        # The matrix names Playwright calls (`get_by_role("button", name="Next")`) or CSS selectors.
+        locator = eval(f"page.{selector}", {"page": page}) if selector.startswith("get_by_") else page.locator(selector)  # noqa: S307
+        matches = locator.all()
+        counts[selector] = (len(matches), sum(1 for match in matches if match.is_visible()))
+    return counts
+
+
+def walk_the_widget_states(page: Page, org: Org, generation: str) -> Iterator[str]:
+    """Drive the embedded Okta into the captured states it can show, yielding each state's name once it shows.
+
+    Each scenario starts without cookies, as each capture did: Gen2 fills Username from the last one it saw."""
+    user, unassigned = new_user(org), new_user(org, assigned=False)
+    wrong = Secret("Wrong-Passw0rd!")
+
+    open_authorize(page, org, (generation, "identifier-first"))
+    identify = OktaIdentifyPage(page)
+    identify.expect_loaded()
+    yield "identify"
+    identify.widget.send()
+    expect(identify.widget.field_error.first).to_be_visible()
+    yield "identify-empty-submit"
+    identify.submit_username(user.login)
+    password_page = OktaPasswordPage(page)
+    password_page.expect_loaded()
+    yield "challenge-password"
+    password_page.verify(wrong)
+    password_page.expect_error(PASSWORD_INCORRECT)
+    yield "challenge-password-wrong"
+
+    page.context.clear_cookies()
+    open_authorize(page, org, (generation, "identifier-first"))
+    identify.expect_loaded()
+    identify.submit_username(unassigned.login)
+    identify.expect_error(USER_NOT_ASSIGNED)
+    yield "user-not-assigned"
+
+    page.context.clear_cookies()
+    open_authorize(page, org, (generation, "one-page"))
+    identify.expect_loaded()
+    expect(identify.widget.password).to_be_visible()
+    yield "one-page"
+    identify.widget.send()
+    expect(identify.widget.field_error.first).to_be_visible()
+    yield "one-page-empty-submit"
+    identify.widget.username.fill(user.login)
+    identify.widget.password.fill(wrong.get())
+    identify.widget.send()
+    identify.expect_error(UNABLE_TO_SIGN_IN)
+    yield "one-page-wrong-password"
+
+
+@pytest.mark.parametrize("generation", ["gen2", "gen3"])
+def test_the_emulated_widget_matches_the_real_widgets_selector_matrix(
+    page: Page, org: Org, org_settings: OktaControls, generation: str
+) -> None:
+    """Every selector of the real widget's matrix matches as often (and as visibly) on the embedded Okta's pages, in
+    each state both can show: what the page objects rely on holds on the real widget, and the emulator serves it."""
+    # The capture's org offered "Sign up" and a second authenticator ("Verify with something else").
+    org_settings.settings(self_service_registration=True, email_authenticator=True)
+    differences = []
+    for state in walk_the_widget_states(page, org, generation):
+        real = real_widget_counts(state, generation)
+        for selector in MOCK_FILE_ARTIFACTS.get((generation, state), ()):
+            del real[selector]
+        emulated = emulated_widget_counts(page, list(real))
+        differences += [
+            f"{state}: {sel}: real {real[sel]}, emulated {emulated[sel]}" for sel in real if real[sel] != emulated[sel]
+        ]
+    assert not differences, "the emulated widget differs from the real one:\n" + "\n".join(differences)

@@ -3,6 +3,7 @@ suite's own provisioning code, and HTTP-level drivers of what the browser does b
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from e2e.fixtures.controls import LogtoControls, OktaControls
 from e2e.fixtures.logto_admin import LogtoManagementClient
 from e2e.fixtures.okta_admin import OktaManagementClient
 from e2e.fixtures.provisioning import ProvisionedSaml, provision_saml_connector
@@ -76,16 +78,20 @@ class SamlPair:
         return self.servers.okta
 
     def okta_faults(self, **faults: Any) -> None:
-        httpx.post(self.okta + "/_emulator/faults", json=faults).raise_for_status()
+        with contextlib.closing(OktaControls(self.okta)) as controls:
+            controls.set_faults(**faults)
 
     def clock(self, base_url: str, offset: float) -> None:
-        httpx.post(base_url + "/_emulator/clock", json={"offset": offset}).raise_for_status()
+        """Set the clock of the emulator at base_url (Logto's or Okta's: the same control surface)."""
+        with contextlib.closing(LogtoControls(base_url)) as controls:
+            controls.set_clock_offset(offset)
 
 
 @pytest.fixture
 def pair(servers: Servers) -> Iterator[SamlPair]:
-    for base in (servers.logto, servers.okta):
-        httpx.post(base + "/_emulator/reset").raise_for_status()
+    for controls in (LogtoControls(servers.logto), OktaControls(servers.okta)):
+        with contextlib.closing(controls):
+            controls.reset()
     with (
         LogtoManagementClient(servers.logto, M2M_ID, M2M_SECRET) as logto_admin,
         OktaManagementClient(servers.okta, API_TOKEN) as okta_admin,

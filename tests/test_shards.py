@@ -1,0 +1,76 @@
+"""CI's shards (Makefile `test-shard`, .github/workflows/ci.yml): together they run every test exactly once, and
+scripts/merge-junit.py turns their reports into one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MERGE_JUNIT = PROJECT_ROOT / "scripts" / "merge-junit.py"
+
+
+def collected(tmp_path: Path, *args: str) -> list[str]:
+    """The test ids pytest collects from the project with these arguments, in the same random order as CI's."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "--randomly-seed=4242", "--output",
+         str(tmp_path / "out"), *args],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+def test_three_shards_run_every_test_exactly_once(tmp_path: Path) -> None:
+    everything = collected(tmp_path)
+    shards = [collected(tmp_path, "--splits", "3", "--group", str(group)) for group in (1, 2, 3)]
+    assert all(shards), [len(shard) for shard in shards]
+    combined = [test for shard in shards for test in shard]
+    assert len(combined) == len(set(combined)), "a test runs in two shards"
+    assert sorted(combined) == sorted(everything)
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="{tests}" failures="{failures}" errors="0" skipped="0" time="{tests}.0">
+{cases}</testsuite></testsuites>
+"""
+
+
+def write_shard(folder: Path, name: str, passed: int, failed: int = 0) -> None:
+    cases = [f'<testcase classname="t" name="{name}_{i}" time="1.0"/>' for i in range(passed)]
+    cases += [f'<testcase classname="t" name="{name}_f{i}" time="1.0"><failure message="boom"/></testcase>'
+              for i in range(failed)]  # fmt: skip
+    (folder / name).mkdir(parents=True)
+    junit = JUNIT.format(tests=passed + failed, failures=failed, cases="\n".join(cases))
+    (folder / name / "junit.xml").write_text(junit)
+
+
+def merge(shards: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(MERGE_JUNIT), str(shards), str(out), *extra], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_shards_reports_merge_into_one(tmp_path: Path) -> None:
+    for index, count in enumerate((3, 4, 2), start=1):
+        write_shard(tmp_path / "shards", f"test-results-{index}", count)
+    result = merge(tmp_path / "shards", tmp_path / "junit.xml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| **all** | 9 | 0 | 0 | 0 | 9 |" in result.stdout
+    merged = (tmp_path / "junit.xml").read_text()
+    assert merged.count("<testcase") == 9
+
+
+@pytest.mark.parametrize("problem", ["a failure", "a missing shard"])
+def test_the_merge_fails_on_a_failure_or_a_missing_shard(tmp_path: Path, problem: str) -> None:
+    write_shard(tmp_path / "shards", "test-results-1", 2)
+    write_shard(tmp_path / "shards", "test-results-2", 2, failed=1 if problem == "a failure" else 0)
+    if problem == "a failure":
+        write_shard(tmp_path / "shards", "test-results-3", 2)
+    result = merge(tmp_path / "shards", tmp_path / "junit.xml")
+    assert result.returncode == 1
+    if problem == "a missing shard":
+        assert "2 of 3 shards reported" in result.stdout
