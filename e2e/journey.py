@@ -154,7 +154,7 @@ class SsoJourney:
 
     def continue_to_okta(self, email: str) -> OktaIdentifyPage:
         with hop(self.page, "Logto: email domain → Single Sign-On → Okta", later=self.after_okta):
-            self.logto_sign_in.sign_in_with_enterprise_sso(email)
+            self.logto_sign_in.continue_with_single_sign_on(email)
             self.okta_identify.expect_loaded()
         return self.okta_identify
 
@@ -186,7 +186,7 @@ class SsoJourney:
         """Sign in again while Okta's session lives: Okta answers at once and shows no page."""
         self.open_logto_sign_in(auth_params)
         with hop(self.page, "Logto: email domain → Single Sign-On → Okta (live session) → back"):
-            self.logto_sign_in.sign_in_with_enterprise_sso(email)
+            self.logto_sign_in.continue_with_single_sign_on(email)
         return self.expect_back_in_app_signed_in()
 
     def forget_app_session(self) -> None:

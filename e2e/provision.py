@@ -21,7 +21,7 @@ from e2e.fixtures.provisioning import (
     OktaUserSpec,
     ProvisionedSaml,
     ProvisioningError,
-    provision_journey,
+    provision_objects,
     provision_saml_connector,
     teardown,
 )
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if settings.app_base_url is None:
             print("note: the bundled sample app runs on a new port at every run; its Logto app is set then")
         password = settings.identity.okta_password
-        journey = provision_journey(
+        journey = provision_objects(
             logto,
             okta,
             app_base_url=settings.app_base_url or "http://localhost:3000",

@@ -169,9 +169,9 @@ def authorize_in_browser(
 
     With a user, the browser signs in (Logto sign-in page → Okta); without, Logto must answer at once.
     """
-    assert stack.journey is not None
+    assert stack.provisioned is not None
     query = {
-        "client_id": stack.journey.app_id,
+        "client_id": stack.provisioned.app_id,
         "redirect_uri": app_redirect_uri(stack),
         "response_type": "code",
         "response_mode": "form_post",
@@ -188,12 +188,12 @@ def authorize_in_browser(
 
 
 def exchange_code(stack: Stack, metadata: dict[str, Any], code: str, verifier: str | None) -> httpx.Response:
-    assert stack.journey is not None
+    assert stack.provisioned is not None
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": app_redirect_uri(stack)}
     if verifier is not None:
         data["code_verifier"] = verifier
     return httpx.post(
-        metadata["token_endpoint"], data=data, auth=(stack.journey.app_id, stack.journey.app_secret), timeout=10
+        metadata["token_endpoint"], data=data, auth=(stack.provisioned.app_id, stack.provisioned.app_secret), timeout=10
     )
 
 
@@ -218,7 +218,7 @@ def app_controls(stack: Stack) -> Iterator[AppControls]:
 
 
 def needs_app_client(stack: Stack) -> None:
-    if stack.journey is None:
+    if stack.provisioned is None:
         pytest.skip("needs the app's Logto client id and secret (provisioned, or LOGTO_APP_ID/SECRET)")
 
 
@@ -454,7 +454,7 @@ def test_s15_sign_in_left_pending_longer_than_15_minutes_is_refused(
     app_controls.reset_clock()
     journey.open_logto_sign_in({"prompt": "login"})
     app_controls.advance_clock(14 * 60)
-    journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)  # Okta's session answers at once
+    journey.logto_sign_in.continue_with_single_sign_on(user.email)  # Okta's session answers at once
     assert journey.expect_back_in_app_signed_in()["user"]["email"] == user.email
 
 
@@ -505,13 +505,13 @@ def test_s10_unregistered_post_logout_redirect_uri_is_refused_by_logto(
     journey: SsoJourney, stack: Stack, user: SsoUser, page: Page
 ) -> None:
     needs_app_client(stack)
-    assert stack.journey is not None
+    assert stack.provisioned is not None
     journey.sign_in_with_enterprise_sso(user)
     metadata = discovery(stack)
     attacker_requests: list[Request] = []
     page.on("request", lambda r: attacker_requests.append(r) if r.url.startswith(ATTACKER) else None)
 
-    query = {"client_id": stack.journey.app_id, "post_logout_redirect_uri": f"{ATTACKER}/"}
+    query = {"client_id": stack.provisioned.app_id, "post_logout_redirect_uri": f"{ATTACKER}/"}
     response = page.goto(f"{metadata['end_session_endpoint']}?{urlencode(query)}")
 
     assert response is not None and response.status == 400
@@ -561,13 +561,13 @@ def test_s11_pkce_verifier_mismatch_is_refused_at_the_token_endpoint(
 def test_s13_okta_rejects_client_credentials_sent_twice_and_logto_sends_them_once(
     journey: SsoJourney, stack: Stack, user: SsoUser, okta_controls: OktaControls
 ) -> None:
-    assert stack.okta_admin is not None and stack.journey is not None
+    assert stack.okta_admin is not None and stack.provisioned is not None
     okta_controls.clear_log()
     journey.sign_in_with_enterprise_sso(user)
 
     [logto_request] = [e for e in okta_controls.log() if e["path"] == "/oauth2/v1/token"]
     assert logto_request["status"] == 200
-    assert logto_request["authorization"] == {"scheme": "Basic", "username": stack.journey.okta_client_id}
+    assert logto_request["authorization"] == {"scheme": "Basic", "username": stack.provisioned.okta_client_id}
     assert "client_id" not in logto_request["form"] and "client_secret" not in logto_request["form"]
 
     okta_app = stack.okta_admin.find_app_by_label(OKTA_APP_LABEL)
@@ -580,7 +580,7 @@ def test_s13_okta_rejects_client_credentials_sent_twice_and_logto_sends_them_onc
         data={
             "grant_type": "authorization_code",
             "code": secrets.token_urlsafe(32),
-            "redirect_uri": f"{stack.logto_endpoint}/callback/{stack.journey.connector_id}",
+            "redirect_uri": f"{stack.logto_endpoint}/callback/{stack.provisioned.connector_id}",
             "client_id": client_id,
             "client_secret": client_secret,
         },

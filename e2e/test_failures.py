@@ -117,7 +117,7 @@ def test_f3_wrong_okta_password_is_refused_in_the_widget(journey: SsoJourney, st
 def test_f4_user_not_assigned_to_okta_app_gets_widget_error_then_logto_toast(
     journey: SsoJourney, stack: Stack, identities: IdentityFactory, page: Page
 ) -> None:
-    assert stack.okta_admin is not None and stack.journey is not None and stack.journey.okta_app_id
+    assert stack.okta_admin is not None and stack.provisioned is not None and stack.provisioned.okta_app_id
     user = identities.new(assigned=False)
 
     # Without an Okta session, Okta refuses inside its widget.
@@ -127,18 +127,18 @@ def test_f4_user_not_assigned_to_okta_app_gets_widget_error_then_logto_toast(
     assert_nothing_half_done(journey, stack, user.email)
 
     # Give the user an Okta session (assigned for one sign-in whose code never reaches Logto), then unassign.
-    stack.okta_admin.assign_user_to_app(stack.journey.okta_app_id, user.okta_user_id or "")
+    stack.okta_admin.assign_user_to_app(stack.provisioned.okta_app_id, user.okta_user_id or "")
     with okta_redirect_to_logto_held_back(page, stack) as redirects:
         page.reload()
         identify.expect_loaded()
         journey.sign_in_at_okta(user)
         expect(page).to_have_title("held back")
     assert redirects and redirects[0].startswith(f"{stack.logto_endpoint}/callback/") and "code=" in redirects[0]
-    stack.okta_admin.unassign_user_from_app(stack.journey.okta_app_id, user.okta_user_id or "")
+    stack.okta_admin.unassign_user_from_app(stack.provisioned.okta_app_id, user.okta_user_id or "")
 
     # With a session, Okta redirects access_denied to Logto's callback; Logto shows its generic toast.
     journey.open_logto_sign_in()
-    journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)
+    journey.logto_sign_in.continue_with_single_sign_on(user.email)
     journey.logto_sign_in.expect_toast(CONNECTOR_WRONG_PARAMETERS)
     journey.logto_sign_in.expect_loaded()
     assert_nothing_half_done(journey, stack, user.email)
@@ -178,7 +178,7 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
     sign_in = journey.open_logto_sign_in()
     okta_controls.set_faults(down={"status": 503, "retry_after": 30})
     with page.expect_request(lambda r: r.url.endswith("/authorization-uri")):
-        sign_in.sign_in_with_enterprise_sso(user.email)
+        sign_in.continue_with_single_sign_on(user.email)
     page.clock.fast_forward(10_000)
     sign_in.expect_toast(REQUEST_TIMEOUT)
     sign_in.expect_loaded()  # still the sign-in page: a timeout does not navigate
@@ -193,7 +193,7 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
     okta_controls.clear_log()
     mark = logto.last_timer_id() if logto is not None else 0
     journey.open_logto_sign_in()
-    sign_in.sign_in_with_enterprise_sso(user.email)
+    sign_in.continue_with_single_sign_on(user.email)
     if logto is not None:
         assert 1 <= logto.advance_clock_when_waiting(1.1, "got retry 1", mark)["seconds"] <= 1.1
         assert 2 <= logto.advance_clock_when_waiting(2.1, "got retry 2", mark)["seconds"] <= 2.1
@@ -231,7 +231,7 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
     )
     okta_controls.clear_log()
     journey.open_logto_sign_in()
-    sign_in.sign_in_with_enterprise_sso(user.email)
+    sign_in.continue_with_single_sign_on(user.email)
     sign_in.expect_toast(CONNECTOR_AUTHORIZATION_FAILED)
     sign_in.expect_loaded()
     assert [e["status"] for e in okta_controls.await_requests("/oauth2/v1/token", 1)] == [500]
@@ -241,10 +241,10 @@ def test_f5_okta_down_slow_or_failing_gets_logto_toast(
 @pytest.fixture
 def trust_unverified_email(request: pytest.FixtureRequest, stack: Stack) -> Iterator[bool]:
     """The Okta connector's trustUnverifiedEmail, set to the test's parameter for the test and put back after it."""
-    assert stack.logto_admin is not None and stack.journey is not None
-    trusted_before = stack.logto_admin.set_trust_unverified_email(stack.journey.connector_id, request.param)
+    assert stack.logto_admin is not None and stack.provisioned is not None
+    trusted_before = stack.logto_admin.set_trust_unverified_email(stack.provisioned.connector_id, request.param)
     yield request.param
-    stack.logto_admin.set_trust_unverified_email(stack.journey.connector_id, trusted_before)
+    stack.logto_admin.set_trust_unverified_email(stack.provisioned.connector_id, trusted_before)
 
 
 @pytest.mark.embedded_only("okta", reason="needs the Okta emulator's email_unverified fault")
@@ -257,7 +257,7 @@ def test_f6_unverified_okta_email_is_neither_trusted_nor_linked_to_the_logto_acc
     trustUnverifiedEmail trusts only an *absent* email_verified (`email_verified ?? trustUnverifiedEmail`,
     OidcConnector/index.ts; logto-io/logto#7808, PR #8125); an explicit false is never trusted.
     """
-    assert stack.logto_admin is not None and stack.journey is not None and user.name is not None
+    assert stack.logto_admin is not None and stack.provisioned is not None and user.name is not None
     # Someone already has a Logto account with this email: an unverified IdP email must not take it over.
     # (Both users are removed at clean-up, pass or fail: the existing one by its email, the new one by its name.)
     existing = stack.logto_admin.create_user(primary_email=user.email, name="Existing Owner")
@@ -284,12 +284,12 @@ def test_f6_unverified_okta_email_is_neither_trusted_nor_linked_to_the_logto_acc
 def okta_app_without_logto_callback(stack: Stack) -> Iterator[None]:
     """The Okta app of the connector, its Logto callback taken off its sign-in redirect URIs for the test; its URIs
     put back after it."""
-    if stack.okta_admin is None or stack.journey is None:
+    if stack.okta_admin is None or stack.provisioned is None:
         pytest.skip("needs the Okta Management API (OKTA_API_TOKEN) to change the app's redirect URIs")
     okta_app = stack.okta_admin.find_app_by_label(OKTA_APP_LABEL)
     assert okta_app is not None
     registered = list(okta_app["settings"]["oauthClient"]["redirect_uris"])
-    callback = f"{stack.logto_endpoint}/callback/{stack.journey.connector_id}"
+    callback = f"{stack.logto_endpoint}/callback/{stack.provisioned.connector_id}"
     stack.okta_admin.update_app_redirect_uris(
         okta_app, [u for u in registered if u != callback] or [f"{stack.logto_endpoint}/callback/not-this-connector"]
     )
@@ -304,7 +304,7 @@ def test_f7_unregistered_redirect_uri_at_okta_shows_okta_error_page(
     journey: SsoJourney, stack: Stack, user: SsoUser
 ) -> None:
     journey.open_logto_sign_in()
-    journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)
+    journey.logto_sign_in.continue_with_single_sign_on(user.email)
 
     error_page = OktaErrorPage(journey.page, journey.logto_sign_in.timeout_ms)
     error_page.expect_loaded()
@@ -326,7 +326,7 @@ class LockedOktaUser:
 def locked_okta_user(stack: Stack) -> Iterator[LockedOktaUser]:
     """An Okta user of the SSO domain in LOCKED_OUT, assigned to the connector's app; deleted after the test.
     Okta has no API that locks a user (only unlock): the emulator's seed creates one locked."""
-    assert stack.okta_admin is not None and stack.journey is not None and stack.journey.okta_app_id
+    assert stack.okta_admin is not None and stack.provisioned is not None and stack.provisioned.okta_app_id
     domain = stack.user.email.rsplit("@", 1)[1]
     user = LockedOktaUser(
         email=f"locked.{secrets.token_hex(4)}@{domain}",
@@ -339,7 +339,7 @@ def locked_okta_user(stack: Stack) -> Iterator[LockedOktaUser]:
                          "lastName": "Locked", "password": user.password.get(), "status": "LOCKED_OUT"}]},
     )  # fmt: skip
     assert seeded.status_code == 200, seeded.text
-    stack.okta_admin.assign_user_to_app(stack.journey.okta_app_id, user.okta_user_id)
+    stack.okta_admin.assign_user_to_app(stack.provisioned.okta_app_id, user.okta_user_id)
     yield user
     stack.okta_admin.delete_user(user.okta_user_id)
 

@@ -28,7 +28,7 @@ def test_j1_sign_in_via_email_domain_sso_creates_logto_user_with_okta_identity(
     if id_token is not None:  # the bundled sample app exposes the verified token's header and claims
         assert id_token["header"]["alg"] == "ES384"
         assert id_token["claims"]["iss"] == stack.logto_issuer
-        assert id_token["claims"]["aud"] == stack.journey.app_id
+        assert id_token["claims"]["aud"] == stack.provisioned.app_id
         assert id_token["claims"]["nonce"] == id_token["nonce_sent"]
         assert id_token["claims"]["email"] == first_time_user.email
         assert id_token["claims"]["sub"] == session["user"]["sub"]
@@ -40,7 +40,7 @@ def test_j1_sign_in_via_email_domain_sso_creates_logto_user_with_okta_identity(
     assert details["name"] == expected_name
     [identity] = details["ssoIdentities"]
     assert identity["issuer"] == stack.okta_issuer
-    assert identity["ssoConnectorId"] == stack.journey.connector_id
+    assert identity["ssoConnectorId"] == stack.provisioned.connector_id
     if first_time_user.okta_user_id:
         assert identity["identityId"] == first_time_user.okta_user_id
 
@@ -86,7 +86,7 @@ def test_j2_sign_out_ends_app_and_logto_sessions_while_okta_session_lives_on(
             else None
         ),
     )
-    journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)
+    journey.logto_sign_in.continue_with_single_sign_on(user.email)
     session = journey.expect_back_in_app_signed_in()
     assert session["user"]["email"] == user.email
     assert okta_documents and all(status in (302, 303) for status in okta_documents), okta_documents

@@ -132,7 +132,7 @@ def test_j5_prompt_login_shows_logto_sign_in_page_despite_a_live_session(
     # Logto's page shows although its session lives; Okta's session still answers at once.
     with hop(page, "Logto sign-in page (prompt=login) → email → Okta (live session) → back"):
         journey.logto_sign_in.expect_loaded()
-        journey.logto_sign_in.sign_in_with_enterprise_sso(user.email)
+        journey.logto_sign_in.continue_with_single_sign_on(user.email)
     second = journey.expect_back_in_app_signed_in()
 
     assert same_user(first, second)
@@ -159,7 +159,7 @@ def test_j6_use_single_sign_on_link_leads_through_the_enterprise_email_page(
 @pytest.fixture
 def second_connector_on_the_domain(stack: Stack) -> Iterator[str]:
     """A second SSO connector bound to the same email domain, shown as "Acme OIDC"."""
-    if stack.logto_admin is None or stack.journey is None:
+    if stack.logto_admin is None or stack.provisioned is None:
         pytest.skip("needs Logto Management API credentials to add a connector")
     connector = stack.logto_admin.create_sso_connector(
         connector_name=f"{PREFIX}-second-connector",
@@ -178,7 +178,7 @@ def test_j7_two_connectors_on_one_domain_let_the_user_pick_okta(
     journey: SsoJourney, user: SsoUser, page: Page, stack: Stack, settings, second_connector_on_the_domain: str
 ) -> None:
     sign_in = journey.open_logto_sign_in()
-    sign_in.sign_in_with_enterprise_sso(user.email)
+    sign_in.continue_with_single_sign_on(user.email)
 
     picker = LogtoSsoConnectorsPage(page, stack.logto_endpoint, settings.timeout_ms)
     picker.expect_loaded()

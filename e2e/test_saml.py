@@ -144,7 +144,7 @@ def test_sj2_saml_sign_out_then_okta_answers_the_next_authn_request_at_once(
     widget_loads: list[str] = []
     page.on("request", lambda r: widget_loads.append(r.url) if "/idp/idx/introspect" in r.url else None)
     journey.open_logto_sign_in()  # Logto's session is gone: its page shows again
-    journey.logto_sign_in.sign_in_with_enterprise_sso(saml_user.email)
+    journey.logto_sign_in.continue_with_single_sign_on(saml_user.email)
     session = journey.expect_back_in_app_signed_in()
     assert session["user"]["email"] == saml_user.email
     assert widget_loads == [], "Okta showed its widget although its session lives"
@@ -273,7 +273,7 @@ def test_ss6_a_replayed_response_is_refused_in_another_sign_in(
     app.click_sign_in()
     sign_in = LogtoSignInPage(page, stack.logto_endpoint, settings.timeout_ms)
     sign_in.expect_loaded()
-    sign_in.sign_in_with_enterprise_sso(saml_user.email)
+    sign_in.continue_with_single_sign_on(saml_user.email)
     expect(page).to_have_title("held")
     from urllib.parse import parse_qs, urlsplit
 

@@ -26,8 +26,8 @@ from e2e.fixtures.provisioning import (
     OKTA_APP_LABEL,
     OktaUserSpec,
     ProvisioningError,
-    provision_journey,
     provision_logto_app,
+    provision_objects,
     teardown,
 )
 from e2e.fixtures.settings import PROJECT_ROOT, apply_network_settings, load_settings
@@ -194,7 +194,7 @@ def test_every_party_external_including_the_app(page: Page, external_logto: Exte
     stack = start_stack(load_settings(environ, dotenv_path=None))
     try:
         assert stack.embedded == set()
-        assert stack.journey is not None and stack.journey.app_id == registered["id"]
+        assert stack.provisioned is not None and stack.provisioned.app_id == registered["id"]
         run_journey(page, stack, stack.user)
     finally:
         stack.stop()
@@ -220,7 +220,7 @@ def admins(
 def provision(
     logto: LogtoManagementClient, okta: OktaManagementClient, external_logto: External, external_okta: External
 ):
-    return provision_journey(
+    return provision_objects(
         logto,
         okta,
         app_base_url="http://localhost:3999",
@@ -296,9 +296,9 @@ def test_real_okta_without_api_token_uses_the_given_client(
     }
     stack = start_stack(load_settings(environ, dotenv_path=None))
     try:
-        assert stack.okta_admin is None and stack.journey is not None and stack.journey.connector_id
+        assert stack.okta_admin is None and stack.provisioned is not None and stack.provisioned.connector_id
         # What the README tells the admin to do: register the connector's callback in the Okta app.
-        okta.update_app_redirect_uris(own_app, [f"{external_logto.url}/callback/{stack.journey.connector_id}"])
+        okta.update_app_redirect_uris(own_app, [f"{external_logto.url}/callback/{stack.provisioned.connector_id}"])
         run_journey(page, stack, stack.user)
     finally:
         stack.stop()

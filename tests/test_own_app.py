@@ -79,9 +79,9 @@ def test_the_embedded_logto_registers_your_app_with_the_same_credentials_at_ever
     credentials = own_app_credentials(tmp_path)
     first = own_app_stack()
     assert first.embedded == {"logto", "okta"} and first.embedded_app is None
-    assert first.journey is not None and first.logto_admin is not None
-    assert (first.journey.app_id, first.journey.app_secret) == (credentials.app_id, credentials.app_secret)
-    app = first.logto_admin.get_application(first.journey.app_id)
+    assert first.provisioned is not None and first.logto_admin is not None
+    assert (first.provisioned.app_id, first.provisioned.app_secret) == (credentials.app_id, credentials.app_secret)
+    app = first.logto_admin.get_application(first.provisioned.app_id)
     assert app["name"] == APP_NAME and app["type"] == "Traditional"
     assert app["oidcClientMetadata"]["redirectUris"] == [f"{APP_URL}/api/auth/callback/logto"]
     assert app["oidcClientMetadata"]["postLogoutRedirectUris"] == [f"{APP_URL}/"]
@@ -91,7 +91,7 @@ def test_the_embedded_logto_registers_your_app_with_the_same_credentials_at_ever
 
     again = own_app_stack()
     assert again.logto_endpoint == first.logto_endpoint
-    assert (again.journey.app_id, again.journey.app_secret) == (credentials.app_id, credentials.app_secret)
+    assert (again.provisioned.app_id, again.provisioned.app_secret) == (credentials.app_id, credentials.app_secret)
 
 
 def test_the_banner_tells_your_app_where_its_settings_are_without_printing_a_secret(

@@ -115,7 +115,7 @@ class LogtoSignInPage(_LogtoPage):
         expect(self.submit).to_have_text(SSO_BUTTON, timeout=self.timeout_ms)
         expect(self.sso_hint).to_be_visible(timeout=self.timeout_ms)
 
-    def sign_in_with_enterprise_sso(self, email: str) -> None:
+    def continue_with_single_sign_on(self, email: str) -> None:
         """Type the email, wait for Logto to recognise its domain, submit: the browser leaves for the IdP.
 
         A submit before the lookup answers does nothing in Logto, so waiting for the label is required.

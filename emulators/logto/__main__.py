@@ -14,8 +14,7 @@ from pathlib import Path
 
 from emulators.common.cli import add_serving_arguments, run_app_cli
 from emulators.common.server import Site
-
-from . import LogtoEmulatorConfig, create_app
+from emulators.logto import LogtoEmulatorConfig, create_app
 
 
 def main(argv: list[str] | None = None) -> int:

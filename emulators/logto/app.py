@@ -11,24 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
-from emulators.common.clock import Clock
-from emulators.common.request_log import RequestLog, RequestLogMiddleware
-
-from .authn import AuthnApi
-from .broker import Broker
-from .config import LogtoEmulatorConfig
-from .controls import Controls
-from .errors import LogtoError
-from .experience import ExperienceApi
-from .keys import SigningKey
-from .management import ManagementApi
-from .oidc import OidcProvider
-from .pages import Pages
-from .saml import SamlSp
-from .state import Store
-from .web import CookieJar
+from emulators.common.request_log import RequestLogMiddleware
+from emulators.logto import authn, controls, experience, management, oidc, pages
+from emulators.logto.config import LogtoEmulatorConfig
+from emulators.logto.errors import LogtoError
+from emulators.logto.tenant import Tenant
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -67,24 +55,7 @@ class _SecurityHeaders:
 
 
 def create_app(config: LogtoEmulatorConfig) -> Starlette:
-    clock = Clock()
-    store = Store(config, clock)
-    if config.seed_file is not None:
-        store.load_seed_file(config.seed_file)
-    keys = SigningKey()
-    cookies = CookieJar(
-        config.cookie_secret or secrets.token_urlsafe(32), secure=config.endpoint.startswith("https://")
-    )
-    log = RequestLog()
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    broker = Broker(config, store)
-    saml = SamlSp(config)
-    oidc = OidcProvider(config, store, keys, cookies)
-    experience = ExperienceApi(store, oidc, broker, saml)
-    authn = AuthnApi(store, saml)
-    management = ManagementApi(config, store, keys, broker, saml)
-    pages = Pages(store, oidc, templates)
-    controls = Controls(store, log)
+    tenant = Tenant(config)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, LogtoError):
@@ -103,13 +74,9 @@ def create_app(config: LogtoEmulatorConfig) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_SecurityHeaders), Middleware(RequestLogMiddleware, log=log)],
+        middleware=[Middleware(_SecurityHeaders), Middleware(RequestLogMiddleware, log=tenant.log)],
         exception_handlers={500: server_error, LogtoError: server_error},
     )
-    app.state.templates = templates
-    app.state.config = config
-    app.state.store = store
-    app.state.keys = keys
-    app.state.log = log
-    app.state.clock = clock
+    app.state.tenant = tenant
+    app.state.templates = pages.TEMPLATES  # the provider's signed-out page renders with them too
     return app

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .errors import LogtoError, js_type, required, wrong_type, zod_error
-from .experience import SESSION_NOT_FOUND, json_body
-from .saml import SamlConnectorError, SamlSp, is_saml_provider
-from .state import Store
+from emulators.logto.errors import LogtoError, js_type, required, wrong_type, zod_error
+from emulators.logto.experience import SESSION_NOT_FOUND, json_body
+from emulators.logto.saml import SamlConnectorError, is_saml_provider
+from emulators.logto.tenant import Tenant
 
 ACS_PATH = "/api/authn/single-sign-on/saml/{connector_id}"
 
@@ -32,69 +32,67 @@ def _validation_session_not_found() -> LogtoError:
     )
 
 
-class AuthnApi:
-    def __init__(self, store: Store, saml: SamlSp) -> None:
-        self.store = store
-        self.saml = saml
+async def saml_acs(request: Request) -> Response:
+    tenant: Tenant = request.app.state.tenant
+    try:
+        return await _saml_acs(tenant, request)
+    except LogtoError as exc:
+        if exc.code == "":
+            return JSONResponse({"message": exc.message}, status_code=exc.status)
+        return exc.response()
 
-    def routes(self) -> list[Route]:
-        return [Route(ACS_PATH, self.saml_acs, methods=["POST"])]
 
-    async def saml_acs(self, request: Request) -> Response:
-        try:
-            return await self._saml_acs(request)
-        except LogtoError as exc:
-            if exc.code == "":
-                return JSONResponse({"message": exc.message}, status_code=exc.status)
-            return exc.response()
+async def _saml_acs(tenant: Tenant, request: Request) -> Response:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise zod_error([wrong_type([], "object", js_type(body))])
+    issues: list[dict[str, Any]] = []
+    if not isinstance(body.get("SAMLResponse"), str):
+        issues.append(
+            required(["SAMLResponse"])
+            if "SAMLResponse" not in body
+            else wrong_type(["SAMLResponse"], "string", js_type(body["SAMLResponse"]))
+        )
+    if "RelayState" in body and not isinstance(body["RelayState"], str):
+        issues.append(wrong_type(["RelayState"], "string", js_type(body["RelayState"])))
+    if issues:
+        raise zod_error(issues)
+    connector_id = request.path_params["connector_id"]
+    connector = tenant.state.connectors.get(connector_id)
+    if connector is None:
+        raise LogtoError(
+            404, "entity.not_exists_with_id", f"The sso_connectors with ID `{connector_id}` does not exist."
+        )
+    if not is_saml_provider(connector["providerName"]):
+        raise LogtoError(400, "connector.unexpected_type", "The connector's type is unexpected.")
+    jti = body.get("RelayState")
+    if not jti:
+        # IdP-initiated SSO: only with Logto's dev features on (EnvSet.values.isDevFeaturesEnabled); off in a
+        # production 1.37 build, so an unsolicited Response is refused here.
+        raise _validation_session_not_found()
+    interaction = tenant.state.interactions.get(jti)
+    if interaction is None or interaction.expires_at < tenant.state.clock.now():
+        return JSONResponse(SESSION_NOT_FOUND, status_code=400)
+    session = interaction.connector_session
+    if session is None:
+        raise LogtoError(
+            400,
+            "session.connector_validation_session_not_found",
+            "The connector session for token validation is not found.",
+        )
+    if session.get("connectorId") != connector_id:
+        raise _validation_session_not_found()
+    try:
+        content = await tenant.saml.parse_response(connector, body["SAMLResponse"], tenant.state.clock.now())
+        user_info = tenant.saml.user_info(connector, content)
+    except SamlConnectorError as exc:
+        raise exc.logto_error() from None
+    interaction.connector_session = {**session, "userInfo": user_info}
+    return RedirectResponse(_append_query(session["redirectUri"], "state", session["state"]), status_code=302)
 
-    async def _saml_acs(self, request: Request) -> Response:
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise zod_error([wrong_type([], "object", js_type(body))])
-        issues: list[dict[str, Any]] = []
-        if not isinstance(body.get("SAMLResponse"), str):
-            issues.append(
-                required(["SAMLResponse"])
-                if "SAMLResponse" not in body
-                else wrong_type(["SAMLResponse"], "string", js_type(body["SAMLResponse"]))
-            )
-        if "RelayState" in body and not isinstance(body["RelayState"], str):
-            issues.append(wrong_type(["RelayState"], "string", js_type(body["RelayState"])))
-        if issues:
-            raise zod_error(issues)
-        connector_id = request.path_params["connector_id"]
-        connector = self.store.connectors.get(connector_id)
-        if connector is None:
-            raise LogtoError(
-                404, "entity.not_exists_with_id", f"The sso_connectors with ID `{connector_id}` does not exist."
-            )
-        if not is_saml_provider(connector["providerName"]):
-            raise LogtoError(400, "connector.unexpected_type", "The connector's type is unexpected.")
-        jti = body.get("RelayState")
-        if not jti:
-            # IdP-initiated SSO: only with Logto's dev features on (EnvSet.values.isDevFeaturesEnabled); off in a
-            # production 1.37 build, so an unsolicited Response is refused here.
-            raise _validation_session_not_found()
-        interaction = self.store.interactions.get(jti)
-        if interaction is None or interaction.expires_at < self.store.clock.now():
-            return JSONResponse(SESSION_NOT_FOUND, status_code=400)
-        session = interaction.connector_session
-        if session is None:
-            raise LogtoError(
-                400,
-                "session.connector_validation_session_not_found",
-                "The connector session for token validation is not found.",
-            )
-        if session.get("connectorId") != connector_id:
-            raise _validation_session_not_found()
-        try:
-            content = await self.saml.parse_response(connector, body["SAMLResponse"], self.store.clock.now())
-            user_info = self.saml.user_info(connector, content)
-        except SamlConnectorError as exc:
-            raise exc.logto_error() from None
-        interaction.connector_session = {**session, "userInfo": user_info}
-        return RedirectResponse(_append_query(session["redirectUri"], "state", session["state"]), status_code=302)
+
+def routes() -> list[Route]:
+    return [Route(ACS_PATH, saml_acs, methods=["POST"])]
 
 
 def _append_query(url: str, key: str, value: str) -> str:

@@ -13,11 +13,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from . import ids
-from .config import LogtoEmulatorConfig
-from .errors import LogtoError, js_type
-from .state import Store
-from .upstream import GotClient, UpstreamFailure
+from emulators.logto import ids
+from emulators.logto.config import LogtoEmulatorConfig
+from emulators.logto.errors import LogtoError, js_type
+from emulators.logto.state import TenantState
+from emulators.logto.upstream import GotClient, UpstreamFailure
 
 BASE_SCOPES = ["openid", "profile", "email"]
 UPSTREAM_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
@@ -36,11 +36,11 @@ def merged_scope(extra: str | None) -> str:
 class Broker:
     """Logto's OIDC SSO connector (`packages/core/src/sso/OidcConnector/{index,utils}.ts`, 1.37.1) over got-like HTTP."""
 
-    def __init__(self, config: LogtoEmulatorConfig, store: Store) -> None:
+    def __init__(self, config: LogtoEmulatorConfig, state: TenantState) -> None:
         self.config = config
-        self.store = store
+        self.state = state
         # loaded once: building a context per request is slow
-        self.http = GotClient(store.clock, verify=ssl.create_default_context(), timeout=config.upstream_timeout_seconds)
+        self.http = GotClient(state.clock, verify=ssl.create_default_context(), timeout=config.upstream_timeout_seconds)
         self.http.inject = self._injected_failure
 
     def _injected_failure(self, method: str, url: str) -> UpstreamFailure | None:
@@ -48,7 +48,7 @@ class Broker:
         fault = "upstream.unreachable" if url.endswith(DISCOVERY_PATH) else None
         if method == "POST":
             fault = "upstream.token_unreachable"
-        if fault and self.store.take_fault(fault):
+        if fault and self.state.take_fault(fault):
             return UpstreamFailure("ECONNREFUSED", "RequestError", f"connect ECONNREFUSED ({url})", url)
         return None
 
@@ -199,7 +199,7 @@ class Broker:
         except (JoseError, ValueError) as exc:
             raise self._auth_failed("Fail to verify id_token", error={"name": exc.__class__.__name__}) from None
         claims = dict(token.claims)
-        now = self.store.clock.now()
+        now = self.state.clock.now()
         aud = claims.get("aud")
         problems = []
         if claims.get("iss") != discovery["issuer"]:

@@ -11,10 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulators.common.request_log import RequestLog
-
-from .oidc import CALLBACK_FAULTS, ID_TOKEN_FAULTS, TOKEN_FAULTS
-from .state import Store
+from emulators.logto.oidc.faults import CALLBACK_FAULTS, ID_TOKEN_FAULTS, TOKEN_FAULTS
+from emulators.logto.tenant import Tenant
 
 KNOWN_FAULTS = (
     *ID_TOKEN_FAULTS,
@@ -25,155 +23,179 @@ KNOWN_FAULTS = (
 )
 
 
-class Controls:
-    def __init__(self, store: Store, log: RequestLog) -> None:
-        self.store = store
-        self.log = log
+async def health(request: Request) -> Response:
+    tenant: Tenant = request.app.state.tenant
+    return JSONResponse({"status": "ok", "issuer": tenant.state.config.issuer})
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/_emulator/health", self.health, methods=["GET"]),
-            Route("/_emulator/reset", self.reset, methods=["POST"]),
-            Route("/_emulator/seed", self.seed, methods=["POST"]),
-            Route("/_emulator/faults", self.list_faults, methods=["GET"]),
-            Route("/_emulator/faults", self.add_fault, methods=["POST"]),
-            Route("/_emulator/faults", self.clear_faults, methods=["DELETE"]),
-            Route("/_emulator/log", self.get_log, methods=["GET"]),
-            Route("/_emulator/log", self.clear_log, methods=["DELETE"]),
-            Route("/_emulator/clock", self.get_clock, methods=["GET"]),
-            Route("/_emulator/clock", self.set_clock, methods=["POST"]),
-            Route("/_emulator/state", self.state, methods=["GET"]),
-        ]
 
-    async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "issuer": self.store.config.issuer})
+async def reset(request: Request) -> Response:
+    """Back to the empty tenant (bootstrap M2M app and default sign-in experience); clears the log."""
+    tenant: Tenant = request.app.state.tenant
+    tenant.state.reset()
+    tenant.log.clear()
+    tenant.state.clock.reset()
+    if tenant.state.config.seed_file is not None:
+        tenant.state.load_seed_file(tenant.state.config.seed_file)
+    return JSONResponse({"reset": True})
 
-    async def reset(self, request: Request) -> Response:
-        """Back to the empty tenant (bootstrap M2M app and default sign-in experience); clears the log."""
-        self.store.reset()
-        self.log.clear()
-        self.store.clock.reset()
-        if self.store.config.seed_file is not None:
-            self.store.load_seed_file(self.store.config.seed_file)
-        return JSONResponse({"reset": True})
 
-    async def seed(self, request: Request) -> Response:
-        """Body: a seed document, or {"path": "<file>"}."""
-        try:
-            data: Any = json.loads(await request.body() or b"{}")
-            if isinstance(data, dict) and set(data) == {"path"}:
-                data = json.loads(Path(data["path"]).read_text())
-            if not isinstance(data, dict):
-                raise ValueError("seed must be a JSON object")
-            counts = self.store.load_seed(data)
-        except (ValueError, OSError, KeyError, TypeError) as exc:
-            return JSONResponse({"error": "invalid_seed", "message": str(exc)}, status_code=400)
-        return JSONResponse({"loaded": counts})
+async def seed(request: Request) -> Response:
+    """Body: a seed document, or {"path": "<file>"}."""
+    tenant: Tenant = request.app.state.tenant
+    try:
+        data: Any = json.loads(await request.body() or b"{}")
+        if isinstance(data, dict) and set(data) == {"path"}:
+            data = json.loads(Path(data["path"]).read_text())
+        if not isinstance(data, dict):
+            raise ValueError("seed must be a JSON object")
+        counts = tenant.state.load_seed(data)
+    except (ValueError, OSError, KeyError, TypeError) as exc:
+        return JSONResponse({"error": "invalid_seed", "message": str(exc)}, status_code=400)
+    return JSONResponse({"loaded": counts})
 
-    async def list_faults(self, request: Request) -> Response:
-        return JSONResponse({"armed": self.store.faults, "known": list(KNOWN_FAULTS)})
 
-    async def add_fault(self, request: Request) -> Response:
-        """Body: {"fault": "<name>", "times": <n> | null}; times defaults to 1, null = until cleared."""
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            return JSONResponse({"error": "invalid_json"}, status_code=400)
-        name = body.get("fault") if isinstance(body, dict) else None
-        if name not in KNOWN_FAULTS:
-            return JSONResponse({"error": "unknown_fault", "known": list(KNOWN_FAULTS)}, status_code=400)
-        times = body.get("times", 1)
-        if times is not None and (not isinstance(times, int) or times < 1):
-            return JSONResponse({"error": "invalid_times"}, status_code=400)
-        with self.store.lock:
-            self.store.faults[name] = times
-        return JSONResponse({"armed": self.store.faults})
+async def list_faults(request: Request) -> Response:
+    tenant: Tenant = request.app.state.tenant
+    return JSONResponse({"armed": tenant.state.faults, "known": list(KNOWN_FAULTS)})
 
-    async def clear_faults(self, request: Request) -> Response:
-        with self.store.lock:
-            self.store.faults.clear()
-        return JSONResponse({"armed": {}})
 
-    async def get_log(self, request: Request) -> Response:
-        """What the tenant received since the last DELETE; ?since=EPOCH: every retained request begun since then,
-        also those a DELETE hid (the hop timeline reads these)."""
-        since = request.query_params.get("since")
-        try:
-            return JSONResponse(self.log.entries(float(since) if since is not None else None))
-        except ValueError:
-            return JSONResponse({"error": "since must be a number (epoch seconds)"}, status_code=400)
+async def add_fault(request: Request) -> Response:
+    """Body: {"fault": "<name>", "times": <n> | null}; times defaults to 1, null = until cleared."""
+    tenant: Tenant = request.app.state.tenant
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return JSONResponse({"error": "invalid_json"}, status_code=400)
+    name = body.get("fault") if isinstance(body, dict) else None
+    if name not in KNOWN_FAULTS:
+        return JSONResponse({"error": "unknown_fault", "known": list(KNOWN_FAULTS)}, status_code=400)
+    times = body.get("times", 1)
+    if times is not None and (not isinstance(times, int) or times < 1):
+        return JSONResponse({"error": "invalid_times"}, status_code=400)
+    with tenant.state.lock:
+        tenant.state.faults[name] = times
+    return JSONResponse({"armed": tenant.state.faults})
 
-    async def clear_log(self, request: Request) -> Response:
-        self.log.clear()
-        return Response(status_code=204)
 
-    def _clock_state(self) -> dict[str, Any]:
-        return self.store.clock.as_dict()
+async def clear_faults(request: Request) -> Response:
+    tenant: Tenant = request.app.state.tenant
+    with tenant.state.lock:
+        tenant.state.faults.clear()
+    return JSONResponse({"armed": {}})
 
-    async def get_clock(self, request: Request) -> Response:
-        """{"now", "offset", "frozen", "timers": [{"id", "label", "seconds", "due_in", "done"}], "last_timer_id"}:
-        the waits in progress (got's retry delays, jose's JWKS timeout), each with its full length and what is
-        left of it."""
-        return JSONResponse(self._clock_state())
 
-    async def set_clock(self, request: Request) -> Response:
-        """Body: {"advance": seconds} or {"offset": seconds}, and/or {"freeze": true|false}; with "await_timers":
-        n, first wait until n waits have begun (in progress or over: those whose label contains "await_label", if
-        given, numbered above "await_after", a "last_timer_id" read before; up to "await_seconds", default 10 s of
-        real time; 409 if they never begin), so a test cuts a retry delay short when the emulator is in it, and a
-        short one that ran out meanwhile does not fail the test."""
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            return JSONResponse({"error": "invalid_json"}, status_code=400)
-        if not isinstance(body, dict):
-            return JSONResponse({"error": "expected a JSON object"}, status_code=400)
-        clock = self.store.clock
-        freeze = body.get("freeze")
-        if freeze is not None and not isinstance(freeze, bool):
-            return JSONResponse({"error": "freeze must be true or false"}, status_code=400)
-        advance, offset = body.get("advance"), body.get("offset")
-        if not isinstance(advance, int | float) and not isinstance(offset, int | float) and freeze is None:
-            return JSONResponse({"error": "expected advance, offset or freeze"}, status_code=400)
-        wanted = body.get("await_timers")
-        awaited = None
-        if wanted is not None:
-            limit = body.get("await_seconds", 10)
-            label = body.get("await_label", "")
-            after = body.get("await_after", 0)
-            valid = all(isinstance(v, int) and not isinstance(v, bool) for v in (wanted, after)) and wanted >= 1
-            if not valid or not isinstance(limit, int | float) or not isinstance(label, str):
-                return JSONResponse(
-                    {"error": "await_timers must be a positive integer, await_after an integer, await_seconds a "
-                              "number, await_label a string"},
-                    status_code=400,
-                )  # fmt: skip
-            awaited = await run_in_threadpool(clock.wait_for_timers, wanted, float(limit), label, after)
-            if awaited is None:
-                return JSONResponse({"error": "no_timers", **self._clock_state()}, status_code=409)
-        if freeze is False:  # run again first, so that an offset given with it is exact
-            clock.freeze(False)
-        if isinstance(advance, int | float):
-            clock.advance(advance)
-        elif isinstance(offset, int | float):
-            clock.set_offset(offset)
-        if freeze is True:
-            clock.freeze(True)
-        state = self._clock_state()
-        if awaited is not None:
-            state["awaited"] = awaited  # the waits found, as they were before the clock moved
-        return JSONResponse(state)
+async def get_log(request: Request) -> Response:
+    """What the tenant received since the last DELETE; ?since=EPOCH: every retained request begun since then,
+    also those a DELETE hid (the hop timeline reads these)."""
+    tenant: Tenant = request.app.state.tenant
+    since = request.query_params.get("since")
+    try:
+        return JSONResponse(tenant.log.entries(float(since) if since is not None else None))
+    except ValueError:
+        return JSONResponse({"error": "since must be a number (epoch seconds)"}, status_code=400)
 
-    async def state(self, request: Request) -> Response:
-        """A summary for debugging failed tests (no secrets)."""
-        return JSONResponse(
-            {
-                "applications": [{"id": a["id"], "name": a["name"], "type": a["type"]} for a in self.store.applications.values()],
-                "ssoConnectors": [{"id": c["id"], "connectorName": c["connectorName"], "domains": c["domains"]}
-                                  for c in self.store.connectors.values()],
-                "users": [{"id": u["id"], "primaryEmail": u["primaryEmail"]} for u in self.store.users.values()],
-                "sessions": len(self.store.sessions),
-                "interactions": len(self.store.interactions),
-                "faults": self.store.faults,
-            }
-        )  # fmt: skip
+
+async def clear_log(request: Request) -> Response:
+    tenant: Tenant = request.app.state.tenant
+    tenant.log.clear()
+    return Response(status_code=204)
+
+
+def _clock_state(tenant: Tenant) -> dict[str, Any]:
+    return tenant.state.clock.as_dict()
+
+
+async def get_clock(request: Request) -> Response:
+    """{"now", "offset", "frozen", "timers": [{"id", "label", "seconds", "due_in", "done"}], "last_timer_id"}:
+    the waits in progress (got's retry delays, jose's JWKS timeout), each with its full length and what is
+    left of it."""
+    tenant: Tenant = request.app.state.tenant
+    return JSONResponse(_clock_state(tenant))
+
+
+async def set_clock(request: Request) -> Response:
+    """Body: {"advance": seconds} or {"offset": seconds}, and/or {"freeze": true|false}; with "await_timers":
+    n, first wait until n waits have begun (in progress or over: those whose label contains "await_label", if
+    given, numbered above "await_after", a "last_timer_id" read before; up to "await_seconds", default 10 s of
+    real time; 409 if they never begin), so a test cuts a retry delay short when the emulator is in it, and a
+    short one that ran out meanwhile does not fail the test."""
+    tenant: Tenant = request.app.state.tenant
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return JSONResponse({"error": "invalid_json"}, status_code=400)
+    if not isinstance(body, dict):
+        return JSONResponse({"error": "expected a JSON object"}, status_code=400)
+    clock = tenant.state.clock
+    freeze = body.get("freeze")
+    if freeze is not None and not isinstance(freeze, bool):
+        return JSONResponse({"error": "freeze must be true or false"}, status_code=400)
+    advance, offset = body.get("advance"), body.get("offset")
+    if not isinstance(advance, int | float) and not isinstance(offset, int | float) and freeze is None:
+        return JSONResponse({"error": "expected advance, offset or freeze"}, status_code=400)
+    wanted = body.get("await_timers")
+    awaited = None
+    if wanted is not None:
+        limit = body.get("await_seconds", 10)
+        label = body.get("await_label", "")
+        after = body.get("await_after", 0)
+        valid = all(isinstance(v, int) and not isinstance(v, bool) for v in (wanted, after)) and wanted >= 1
+        if not valid or not isinstance(limit, int | float) or not isinstance(label, str):
+            return JSONResponse(
+                {"error": "await_timers must be a positive integer, await_after an integer, await_seconds a "
+                          "number, await_label a string"},
+                status_code=400,
+            )  # fmt: skip
+        awaited = await run_in_threadpool(clock.wait_for_timers, wanted, float(limit), label, after)
+        if awaited is None:
+            return JSONResponse(
+                {
+                    "error": "no_timers",
+                    **_clock_state(tenant),
+                },
+                status_code=409,
+            )
+    if freeze is False:  # run again first, so that an offset given with it is exact
+        clock.freeze(False)
+    if isinstance(advance, int | float):
+        clock.advance(advance)
+    elif isinstance(offset, int | float):
+        clock.set_offset(offset)
+    if freeze is True:
+        clock.freeze(True)
+    state = _clock_state(tenant)
+    if awaited is not None:
+        state["awaited"] = awaited  # the waits found, as they were before the clock moved
+    return JSONResponse(state)
+
+
+async def state(request: Request) -> Response:
+    """A summary for debugging failed tests (no secrets)."""
+    tenant: Tenant = request.app.state.tenant
+    return JSONResponse(
+        {
+            "applications": [{"id": a["id"], "name": a["name"], "type": a["type"]} for a in tenant.state.applications.values()],
+            "ssoConnectors": [{"id": c["id"], "connectorName": c["connectorName"], "domains": c["domains"]}
+                              for c in tenant.state.connectors.values()],
+            "users": [{"id": u["id"], "primaryEmail": u["primaryEmail"]} for u in tenant.state.users.values()],
+            "sessions": len(tenant.state.sessions),
+            "interactions": len(tenant.state.interactions),
+            "faults": tenant.state.faults,
+        }
+    )  # fmt: skip
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/_emulator/health", health, methods=["GET"]),
+        Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/_emulator/seed", seed, methods=["POST"]),
+        Route("/_emulator/faults", list_faults, methods=["GET"]),
+        Route("/_emulator/faults", add_fault, methods=["POST"]),
+        Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
+        Route("/_emulator/log", get_log, methods=["GET"]),
+        Route("/_emulator/log", clear_log, methods=["DELETE"]),
+        Route("/_emulator/clock", get_clock, methods=["GET"]),
+        Route("/_emulator/clock", set_clock, methods=["POST"]),
+        Route("/_emulator/state", state, methods=["GET"]),
+    ]

@@ -31,9 +31,8 @@ from signxml import SignatureConfiguration, XMLVerifier
 from signxml.exceptions import SignXMLException
 
 from emulators.common import saml as s
-
-from .config import LogtoEmulatorConfig
-from .errors import LogtoError
+from emulators.logto.config import LogtoEmulatorConfig
+from emulators.logto.errors import LogtoError
 
 DEFAULT_ATTRIBUTE_MAPPING = {"id": "nameID", "email": "email", "name": "name"}
 MAPPING_KEYS = ("id", "email", "name")

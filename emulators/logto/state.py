@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from emulators.common.clock import Clock
-
-from . import ids
-from .config import LogtoEmulatorConfig
+from emulators.logto import ids
+from emulators.logto.config import LogtoEmulatorConfig
 
 TENANT_ID = "default"
 
@@ -110,7 +109,9 @@ class Session:
     grants: dict[str, set[str]] = field(default_factory=dict)  # client id -> granted scopes
 
 
-class Store:
+class TenantState:
+    """Everything one tenant remembers; `tenant.state`, as `org.state` is the Okta org's OrgState."""
+
     def __init__(self, config: LogtoEmulatorConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
@@ -277,7 +278,7 @@ class Store:
     # ---- connectors ------------------------------------------------------------------------------
     def available_connectors(self) -> list[dict[str, Any]]:
         """Connectors with a usable config and at least one domain, ordered by id (as observed)."""
-        from .saml import is_saml_provider, is_valid_config
+        from emulators.logto.saml import is_saml_provider, is_valid_config
 
         usable = [
             c

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -12,9 +12,7 @@ from starlette.routing import Route
 
 from emulators.okta import saml, seed
 from emulators.okta.config import GENERATIONS, LAYOUTS, UNKNOWN_USER_BEHAVIOURS
-
-if TYPE_CHECKING:
-    from emulators.okta.app import Org
+from emulators.okta.org import Org
 
 
 async def _json(request: Request) -> dict[str, Any] | JSONResponse:

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from emulators.okta import totp
+from emulators.okta.org import Org
 from emulators.okta.state import Transaction, User, iso, okta_id
-
-if TYPE_CHECKING:
-    from emulators.okta.app import Org
 
 ION = "application/ion+json; okta-version=1.0.0"
 ACCEPTS = "application/json; okta-version=1.0.0"
@@ -358,12 +356,12 @@ async def introspect(request: Request) -> Response:
         txn = _txn(org, data)
     if txn is None:
         return expired()
-    return ion(org.idx.current(txn))
+    return ion(IdxViews(org).current(txn))
 
 
 async def identify(request: Request) -> Response:
     org: Org = request.app.state.org
-    views = org.idx
+    views = IdxViews(org)
     data = await _body(request)
     txn = _txn(org, data) if data is not None else None
     if txn is None or data is None:
@@ -439,16 +437,16 @@ def _advance(org: Org, txn: Transaction, user: User) -> Response:
     if remaining:
         txn.step = "challenge"
         txn.current = remaining[0]
-        return ion(org.idx.challenge(txn, user))
+        return ion(IdxViews(org).challenge(txn, user))
     txn.step = "success"
     txn.current = None
     txn.amr = ["pwd"] if txn.verified == [PASSWORD] else ["pwd", "otp", "mfa"]
-    return ion(org.idx.success(txn, user))
+    return ion(IdxViews(org).success(txn, user))
 
 
 async def challenge_answer(request: Request) -> Response:
     org: Org = request.app.state.org
-    views = org.idx
+    views = IdxViews(org)
     data = await _body(request)
     txn = _txn(org, data) if data is not None else None
     if txn is None or data is None:
@@ -497,16 +495,16 @@ async def challenge(request: Request) -> Response:
         return expired()
     user = org.state.users.get(txn.user_id or "") or txn.decoy
     if txn.step != "challenge" or user is None:
-        return ion(org.idx.current(txn), 400)
+        return ion(IdxViews(org).current(txn), 400)
     wanted = data.get("authenticator") if isinstance(data.get("authenticator"), dict) else {}
     if org.runtime.email_authenticator and str(wanted.get("id")) == org.email_authenticator_id:
-        return ion(org.idx.challenge(txn, user, messages=[EMAIL_NOT_EMULATED]), 400)
+        return ion(IdxViews(org).challenge(txn, user, messages=[EMAIL_NOT_EMULATED]), 400)
     by_id = {org.password_authenticator_id: PASSWORD, org.totp_authenticator_id: GOOGLE_OTP}
     key = by_id.get(str(wanted.get("id")))
     if key is None or key in txn.verified or (key == GOOGLE_OTP and user.active_totp() is None):
-        return ion(org.idx.challenge(txn, user, messages=[msg("Invalid authenticator.", "errors.E0000001")]), 400)
+        return ion(IdxViews(org).challenge(txn, user, messages=[msg("Invalid authenticator.", "errors.E0000001")]), 400)
     txn.current = key
-    return ion(org.idx.challenge(txn, user))
+    return ion(IdxViews(org).challenge(txn, user))
 
 
 async def cancel(request: Request) -> Response:
@@ -520,7 +518,7 @@ async def cancel(request: Request) -> Response:
     txn.decoy = None
     txn.current = None
     txn.verified = []
-    return ion(org.idx.identify(txn))
+    return ion(IdxViews(org).identify(txn))
 
 
 async def recover(request: Request) -> Response:
@@ -529,7 +527,7 @@ async def recover(request: Request) -> Response:
     txn = _txn(org, data) if data is not None else None
     if txn is None:
         return expired()
-    body = org.idx.current(txn)
+    body = IdxViews(org).current(txn)
     body["messages"] = {"type": "array", "value": [RESET_NOT_ALLOWED]}
     return ion(body, 403)
 
@@ -551,8 +549,8 @@ async def _link_refused(request: Request, setting: str, message: dict[str, Any])
     if txn is None:
         return expired()
     if not getattr(org.runtime, setting):
-        return ion(org.idx.current(txn), 400)  # the remediation was never offered
-    return ion(org.idx.identify(txn, messages=[message]), 400)
+        return ion(IdxViews(org).current(txn), 400)  # the remediation was never offered
+    return ion(IdxViews(org).identify(txn, messages=[message]), 400)
 
 
 def routes() -> list[Route]:

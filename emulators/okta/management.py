@@ -5,17 +5,15 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulators.okta import saml, totp
+from emulators.okta.org import Org
 from emulators.okta.state import App, Factor, User, iso, okta_id
-
-if TYPE_CHECKING:
-    from emulators.okta.app import Org
 
 PASSWORD_RULES = (
     "Password requirements were not met. Password requirements: at least 8 characters, a lowercase "

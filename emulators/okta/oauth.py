@@ -3,7 +3,8 @@ ends a sign-in, /oauth2/v1/logout and /login/signout (the back channel is in tok
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import secrets
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
@@ -11,10 +12,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from emulators.okta import pages, saml, tokens
+from emulators.okta.org import Org
 from emulators.okta.state import AuthCode, Session, User
-
-if TYPE_CHECKING:
-    from emulators.okta.app import Org
 
 ORG_SCOPES = {"openid", "profile", "email", "address", "phone", "offline_access", "groups", "device_sso"}
 NO_STORE = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}
@@ -147,12 +146,48 @@ def _html_escape(value: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 async def authorize(request: Request) -> Response:
     org: Org = request.app.state.org
-    limited, rate_headers = org.rate_limited(request)
+    limited, rate_headers = _rate_limited(org, request)
     if limited is not None:
         return limited
     response = await _authorize(org, request)
     response.headers.update(rate_headers)
     return response
+
+
+def _rate_limited(org: Org, request: Request) -> tuple[Response | None, dict[str, str]]:
+    """Okta's per-minute limit on /oauth2/v1/authorize: a 429 past the limit, X-Rate-Limit-* headers always."""
+    limit = org.runtime.rate_limit_per_minute
+    if not limit:
+        return None, {}
+    now = org.now()
+    window_start = int(now // 60) * 60
+    with org.state.lock:
+        org.state.rate_window = [t for t in org.state.rate_window if t >= window_start]
+        org.state.rate_window.append(now)
+        used = len(org.state.rate_window)
+    headers = {
+        "X-Rate-Limit-Limit": str(limit),
+        "X-Rate-Limit-Remaining": str(max(limit - used, 0)),
+        "X-Rate-Limit-Reset": str(window_start + 60),
+    }
+    if used <= limit:
+        return None, headers
+    summary = "API call exceeded rate limit due to too many requests."
+    if "text/html" in request.headers.get("accept", ""):
+        response: Response = pages.error_page(org, 429, "E0000047", summary)
+    else:
+        response = JSONResponse(
+            {
+                "errorCode": "E0000047",
+                "errorSummary": summary,
+                "errorLink": "E0000047",
+                "errorId": "oae" + secrets.token_urlsafe(16),
+                "errorCauses": [],
+            },
+            status_code=429,
+        )
+    response.headers.update(headers)
+    return response, headers
 
 
 async def _authorize(org: Org, request: Request) -> Response:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from emulators.okta.config import WIDGET_VERSION
-
-if TYPE_CHECKING:
-    from emulators.okta.app import Org
-    from emulators.okta.state import Transaction
+from emulators.okta.org import Org
+from emulators.okta.state import Transaction
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])

@@ -19,7 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -35,10 +35,8 @@ from starlette.routing import Route
 
 from emulators.common import saml as s
 from emulators.okta import pages
-
-if TYPE_CHECKING:
-    from emulators.okta.app import Org
-    from emulators.okta.state import App, Session, Transaction, User
+from emulators.okta.org import Org
+from emulators.okta.state import App, Session, Transaction, User, iso
 
 ASSERTION_LIFETIME_SECONDS = 300  # NotOnOrAfter = issue + 5 min; NotBefore = issue - 5 min (recorded response)
 NAMEID_FORMATS = (
@@ -294,8 +292,6 @@ def app_json(org: Org, app: App) -> dict[str, Any]:
     base = f"{org.config.issuer}/api/v1/apps/{app.id}"
     link_name = f"{app.saml.instance_name}_link"
     lifecycle = "deactivate" if app.status == "ACTIVE" else "activate"
-    from emulators.okta.state import iso
-
     return {
         "id": app.id,
         "name": app.saml.instance_name,

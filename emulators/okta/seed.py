@@ -12,12 +12,9 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from emulators.okta.state import App, Factor, User, okta_id
-
-if TYPE_CHECKING:
-    from emulators.okta.state import OrgState
+from emulators.okta.state import App, Factor, OrgState, User, okta_id
 
 
 class SeedError(ValueError):

@@ -8,17 +8,15 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from emulators.okta.org import Org
 from emulators.okta.state import App, Token, User
-
-if TYPE_CHECKING:
-    from emulators.okta.app import Org
 
 NO_STORE = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}
 MULTIPLE_CREDENTIALS = (

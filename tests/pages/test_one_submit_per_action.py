@@ -87,8 +87,8 @@ def test_one_request_per_submit_through_the_journey_with_a_wrong_password_first(
 ) -> None:
     generation, layout = variant
     okta.settings(widget_generation=generation, layout=layout)
-    assert stack.journey is not None
-    connector = stack.journey.connector_id
+    assert stack.provisioned is not None
+    connector = stack.provisioned.connector_id
     journey.open_logto_sign_in()
     okta.clear_log()
     logto.clear_log()
@@ -156,7 +156,7 @@ def test_one_logto_password_request_per_submit_also_right_after_an_error(
 def test_one_logto_sso_lookup_per_submit_on_the_enterprise_email_page(
     journey: SsoJourney, stack: Stack, logto: LogtoControls, user: SsoUser
 ) -> None:
-    assert stack.journey is not None
+    assert stack.provisioned is not None
     sign_in = journey.open_logto_sign_in()
     sign_in.open_single_sign_on()
     email_page = LogtoSsoEmailPage(journey.page, stack.logto_endpoint, TIMEOUT_MS)
@@ -173,5 +173,5 @@ def test_one_logto_sso_lookup_per_submit_on_the_enterprise_email_page(
     assert lookups == ["/api/experience/sso-connectors"] * 2
     assert logto_requests(log) == [
         "PUT /api/experience",
-        f"POST /api/experience/verification/sso/{stack.journey.connector_id}/authorization-uri",
+        f"POST /api/experience/verification/sso/{stack.provisioned.connector_id}/authorization-uri",
     ]
