@@ -40,7 +40,7 @@ sample_app/%/node_modules/.installed: sample_app/%/package.json sample_app/%/pac
 	touch $@
 
 e2e: install
-	@app=$$($(PY) -m e2e.fixtures.authjs_app --selected) || exit 1; \
+	@app=$$($(PY) -m e2e.support.app.authjs --selected) || exit 1; \
 	  if [ -n "$$app" ]; then $(MAKE) --no-print-directory "$$app"; fi
 	$(PY) -m pytest e2e $(PYTEST_ARGS)
 
@@ -86,7 +86,7 @@ rehearse: install
 	$(PY) -m e2e.rehearse $(PYTEST_ARGS)
 
 stack: install
-	$(PY) -m e2e.fixtures.stack
+	$(PY) -m e2e.support.stack
 
 bench: install
 	$(PY) benchmarks/journey.py $(BENCH_ARGS)
@@ -104,7 +104,7 @@ stress-short: install
 # display exists: `make repro SCENARIO=J1 [REPRO_ARGS="--slowmo 500"]` (e2e/repro.py); ends with the report's path.
 repro: install
 	@if [ -z "$(SCENARIO)" ]; then echo "make repro needs a scenario id: make repro SCENARIO=J1 (J1-J13, F1-F10, S1-S19)" >&2; exit 4; fi
-	@app=$$($(PY) -m e2e.fixtures.authjs_app --selected) || exit 1; \
+	@app=$$($(PY) -m e2e.support.app.authjs --selected) || exit 1; \
 	  if [ -n "$$app" ]; then $(MAKE) --no-print-directory "$$app"; fi
 	$(PY) -m e2e.repro $(SCENARIO) $(REPRO_ARGS)
 

@@ -7,15 +7,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from e2e.fixtures.browser import (
+from e2e.pages.base import bound_every_wait
+from e2e.support.browser import (
     CPU_THROTTLING_ENV,
     chromium_executable,
     cpu_throttling_rate,
     launch_args,
     throttle_cpu,
 )
-from e2e.fixtures.settings import Settings, SettingsError, load_settings
-from e2e.pages.base import bound_every_wait
+from e2e.support.settings import Settings, SettingsError, load_settings
 
 
 def _settings_or_none() -> Settings | None:

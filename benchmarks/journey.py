@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/journey.py [--runs 20] [--stack-starts 5]
 
 Measures, on this machine:
-  - stack ready: from spawning `python -m e2e.fixtures.stack --free-ports --json` until it reports ready
+  - stack ready: from spawning `python -m e2e.support.stack --free-ports --json` until it reports ready
     (interpreter start, imports, keys, three servers, provisioning through the management APIs), and the
     same inside an already warm process (start_stack());
   - sign-in: app home → Logto → Okta widget → back in the app with a session and a verified ID token;
@@ -31,12 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable  # noqa: E402
-from e2e.fixtures.hops import test_timeline  # noqa: E402
-from e2e.fixtures.network_watch import NetworkWatch  # noqa: E402
-from e2e.fixtures.settings import Secret, load_settings  # noqa: E402
-from e2e.fixtures.stack import SsoUser, start_stack  # noqa: E402
 from e2e.journey import SsoJourney  # noqa: E402
+from e2e.support.artifacts.network_watch import NetworkWatch  # noqa: E402
+from e2e.support.browser import HERMETIC_ARGS, chromium_executable  # noqa: E402
+from e2e.support.hops import test_timeline  # noqa: E402
+from e2e.support.settings import Secret, load_settings  # noqa: E402
+from e2e.support.stack import SsoUser, start_stack  # noqa: E402
 from e2e.timeline import HandleLabels, Timeline, per_hop_medians  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def hop_table(timelines: list[Timeline]) -> list[str]:
 def spawn_stack() -> tuple[subprocess.Popen[str], dict, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "e2e.fixtures.stack", "--free-ports", "--json"],
+        [sys.executable, "-m", "e2e.support.stack", "--free-ports", "--json"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

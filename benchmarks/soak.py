@@ -58,11 +58,11 @@ def catalogue(runs: int) -> None:
 def j1(runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable
-    from e2e.fixtures.identities import IdentityFactory
-    from e2e.fixtures.settings import load_settings
-    from e2e.fixtures.stack import start_stack
     from e2e.journey import SsoJourney
+    from e2e.support.browser import HERMETIC_ARGS, chromium_executable
+    from e2e.support.identities import IdentityFactory
+    from e2e.support.settings import load_settings
+    from e2e.support.stack import start_stack
 
     stack = start_stack(load_settings())
     identities = IdentityFactory(stack)

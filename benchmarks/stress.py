@@ -34,7 +34,7 @@ CATALOGUE = ["e2e"]
 # The short form: one request per user action at x8 throttling (Okta Gen2/Gen3, both layouts; Logto), and the
 # journey scenarios J1-J13.
 SHORT = ["tests/pages/test_one_submit_per_action.py", "e2e/test_journey.py", "e2e/test_journeys.py"]
-DEFAULT_WAIT_MS = 30_000  # e2e/fixtures/settings.py: embedded_timeout_ms
+DEFAULT_WAIT_MS = 30_000  # e2e/support/settings.py: embedded_timeout_ms
 PER_TEST_LIMIT_S = 600  # pyproject.toml: --timeout
 BURNER = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
 

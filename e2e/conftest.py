@@ -9,15 +9,16 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from e2e.fixtures.authjs_app import AUTHJS_APPS, AuthjsAppError, ensure_built
-from e2e.fixtures.controls import LogtoControls, OktaControls
-from e2e.fixtures.identities import IdentityFactory
-from e2e.fixtures.preflight import PreflightError, run_preflight
-from e2e.fixtures.saml import SamlJourneySetup, SamlUnavailable, start_saml_journey
-from e2e.fixtures.settings import Settings, SettingsError, apply_network_settings, load_settings
-from e2e.fixtures.stack import SsoUser, Stack, StackStartError, start_stack
 from e2e.journey import SsoJourney
 from e2e.pages.base import bound_every_wait
+from e2e.support.app.authjs import AUTHJS_APPS, AuthjsAppError, ensure_built
+from e2e.support.identities import IdentityFactory
+from e2e.support.logto.controls import LogtoControls
+from e2e.support.okta.controls import OktaControls
+from e2e.support.preflight import PreflightError, run_preflight
+from e2e.support.saml import SamlJourneySetup, SamlUnavailable, start_saml_journey
+from e2e.support.settings import Settings, SettingsError, apply_network_settings, load_settings
+from e2e.support.stack import SsoUser, Stack, StackStartError, start_stack
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -199,7 +200,7 @@ def okta_controls(stack: Stack) -> Iterator[OktaControls]:
 @pytest.fixture(scope="module")
 def saml_journey(stack: Stack, settings: Settings) -> Iterator[SamlJourneySetup]:
     """Logto's SAML connector and the Okta SAML 2.0 app behind it, bound to an email domain while this module runs
-    (e2e/fixtures/saml.py); skips, naming what is missing, when the credentials do not allow it."""
+    (e2e/support/saml.py); skips, naming what is missing, when the credentials do not allow it."""
     try:
         setup = start_saml_journey(stack, settings.identity.sso_domain)
     except SamlUnavailable as exc:

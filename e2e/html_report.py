@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from e2e.fixtures.secret_fields import REDACTED
+from e2e.support.artifacts.secret_fields import REDACTED
 from e2e.timeline import Timeline
 
 
@@ -39,7 +39,7 @@ def attach_timeline(report: Any, timeline: Timeline, seen: set[str] | frozenset[
     uid, its cookie's value); the report file is scrubbed again when the run ends."""
     from pytest_html import extras
 
-    from e2e.fixtures.artifacts import scrub_text
+    from e2e.support.artifacts.scrub import scrub_text
 
     scrubbed = scrub_text(timeline.render_html(), seen).replace(REDACTED, html.escape(REDACTED))  # text, not a tag
     add_extra(report, extras.html(scrubbed))

@@ -11,13 +11,13 @@ from urllib.parse import parse_qsl, urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Request, Response
 
-from e2e.fixtures.settings import Secret
-from e2e.fixtures.stack import SsoUser, Stack
 from e2e.pages.app import AppHomePage
 from e2e.pages.base import describe_page
 from e2e.pages.blockers import blocking_reason
 from e2e.pages.logto import LogtoSignInPage
 from e2e.pages.okta import OktaIdentifyPage, OktaTotpPage
+from e2e.support.settings import Secret
+from e2e.support.stack import SsoUser, Stack
 
 
 class JourneyHopError(AssertionError):

@@ -3,8 +3,8 @@
 - Artifacts: each run writes into a folder of its own under --output (`test-results/run-<time>-<id>/`), so a
   rerun never deletes the last run's traces; the folder is named at the end of the run. Each test's artifacts
   (trace zips, screenshots' companions, a HAR or storage state put in its folder) are scrubbed of everything
-  that grants access as soon as they are written (e2e/fixtures/artifacts.py), with the values the browser
-  sent and received during the test (e2e/fixtures/network_watch.py). Only files of this run are touched: the
+  that grants access as soon as they are written (e2e/support/artifacts/scrub.py), with the values the browser
+  sent and received during the test (e2e/support/artifacts/network_watch.py). Only files of this run are touched: the
   test folders and the JUnit (and pytest-html) file itself.
 - Reports and logs: every report (traceback, arguments, `-l` locals, captured output) and every log record
   is scrubbed the same way; a failure starts with the hop, what the page showed and where the trace and
@@ -38,9 +38,6 @@ from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 
 from e2e import html_report
-from e2e.fixtures.artifacts import Scrubber, register_seen, registered_secrets, scrub_text
-from e2e.fixtures.hops import LiveHops, test_timeline
-from e2e.fixtures.network_watch import NetworkWatch
 from e2e.reporting import (
     ScrubLogRecords,
     attach_headline,
@@ -49,6 +46,9 @@ from e2e.reporting import (
     show_headline,
     trim_internal_frames,
 )
+from e2e.support.artifacts.network_watch import NetworkWatch
+from e2e.support.artifacts.scrub import Scrubber, register_seen, registered_secrets, scrub_text
+from e2e.support.hops import LiveHops, test_timeline
 from e2e.timeline import HandleLabels, Parties, Timeline
 
 _SCENARIO = re.compile(r"^test_([jfs]\d{1,2})_")
@@ -162,7 +162,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _check_browser_options(config: pytest.Config) -> None:
     """--browser, --browser-channel and --video: one clear line for what is missing, before anything runs."""
-    from e2e.fixtures.browser import channel_problem, engine_problem, ffmpeg_problem
+    from e2e.support.browser import channel_problem, engine_problem, ffmpeg_problem
 
     if config.option.help or config.option.collectonly:
         return
@@ -181,7 +181,7 @@ def _check_browser_options(config: pytest.Config) -> None:
 
 
 def _check_parallel_settings() -> None:
-    from e2e.fixtures.settings import SettingsError, load_settings
+    from e2e.support.settings import SettingsError, load_settings
 
     try:
         settings = load_settings()
@@ -304,7 +304,7 @@ def _live_hops(request: pytest.FixtureRequest, labels: HandleLabels) -> LiveHops
 @pytest.fixture(scope="session")
 def browser(launch_browser: Callable[[], Browser]) -> Generator[Browser, None, None]:
     """pytest-playwright's, with a launch failure told in one line."""
-    from e2e.fixtures.browser import launch_error_summary
+    from e2e.support.browser import launch_error_summary
 
     try:
         launched = launch_browser()
@@ -374,8 +374,8 @@ _ONE_LINE_ERRORS: tuple[type[BaseException], ...] = ()
 def _one_line_errors() -> tuple[type[BaseException], ...]:
     global _ONE_LINE_ERRORS
     if not _ONE_LINE_ERRORS:
-        from e2e.fixtures.browser import BrowserNotFoundError
-        from e2e.fixtures.stack import StackStartError
+        from e2e.support.browser import BrowserNotFoundError
+        from e2e.support.stack import StackStartError
 
         _ONE_LINE_ERRORS = (BrowserNotFoundError, BrowserLaunchError, StackStartError)
     return _ONE_LINE_ERRORS
@@ -451,7 +451,7 @@ def _scrub_test_artifacts(item: pytest.Item) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]:
     """The report files pytest and pytest-html wrote (the files themselves, nothing else in their folders): after
     every other implementation, as pytest-html writes its file last (trylast) and rewrites it whole."""
-    from e2e.fixtures.artifacts import known_values
+    from e2e.support.artifacts.scrub import known_values
 
     yield
     config = session.config

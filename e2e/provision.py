@@ -15,9 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from e2e.fixtures.logto_admin import LogtoApiError, LogtoManagementClient
-from e2e.fixtures.okta_admin import OktaApiError, OktaManagementClient
-from e2e.fixtures.provisioning import (
+from e2e.support.logto.admin import LogtoApiError, LogtoManagementClient
+from e2e.support.okta.admin import OktaApiError, OktaManagementClient
+from e2e.support.provisioning import (
     OktaUserSpec,
     ProvisionedSaml,
     ProvisioningError,
@@ -25,8 +25,8 @@ from e2e.fixtures.provisioning import (
     provision_saml_connector,
     teardown,
 )
-from e2e.fixtures.settings import Settings, SettingsError, apply_network_settings, load_settings
-from e2e.fixtures.stack import SsoUser
+from e2e.support.settings import Settings, SettingsError, apply_network_settings, load_settings
+from e2e.support.stack import SsoUser
 
 
 def clients(settings: Settings) -> tuple[LogtoManagementClient | None, OktaManagementClient | None]:

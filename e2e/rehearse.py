@@ -59,7 +59,7 @@ class RehearsalError(RuntimeError):
 
 def suite_settings_removed(environ: Mapping[str, str]) -> dict[str, str]:
     """The caller's environment without any of the suite's settings: the rehearsal decides them all."""
-    from e2e.fixtures.settings import SETTING_NAMES
+    from e2e.support.settings import SETTING_NAMES
 
     return {k: v for k, v in environ.items() if k not in SETTING_NAMES}
 

@@ -17,7 +17,7 @@ from typing import Any
 from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 
-from e2e.fixtures.artifacts import Scrubber, known_values, present_values
+from e2e.support.artifacts.scrub import Scrubber, known_values, present_values
 
 HEADLINE_SECTION = "e2e failure summary"
 

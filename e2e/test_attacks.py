@@ -23,11 +23,13 @@ import pytest
 from playwright.sync_api import Page, Request, Route, expect
 from playwright.sync_api import Response as PlaywrightResponse
 
-from e2e.fixtures.controls import AppControls, LogtoControls, OktaControls
-from e2e.fixtures.provisioning import OKTA_APP_LABEL
-from e2e.fixtures.stack import SsoUser, Stack
 from e2e.journey import SsoJourney
 from e2e.pages.app import AppErrorPage, AppRefusal, is_refusal_response, refusal_in_url
+from e2e.support.app.controls import AppControls
+from e2e.support.logto.controls import LogtoControls
+from e2e.support.okta.controls import OktaControls
+from e2e.support.provisioning import OKTA_APP_LABEL
+from e2e.support.stack import SsoUser, Stack
 
 pytestmark = pytest.mark.attack
 

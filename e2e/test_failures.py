@@ -12,11 +12,6 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from e2e.fixtures.controls import LogtoControls, OktaControls
-from e2e.fixtures.identities import IdentityFactory
-from e2e.fixtures.provisioning import OKTA_APP_LABEL
-from e2e.fixtures.settings import Secret
-from e2e.fixtures.stack import SsoUser, Stack
 from e2e.journey import SsoJourney
 from e2e.pages.logto import (
     CONNECTOR_AUTHORIZATION_FAILED,
@@ -37,6 +32,12 @@ from e2e.pages.okta import (
     OktaErrorPage,
     OktaPasswordPage,
 )
+from e2e.support.identities import IdentityFactory
+from e2e.support.logto.controls import LogtoControls
+from e2e.support.okta.controls import OktaControls
+from e2e.support.provisioning import OKTA_APP_LABEL
+from e2e.support.settings import Secret
+from e2e.support.stack import SsoUser, Stack
 
 pytestmark = pytest.mark.failure
 

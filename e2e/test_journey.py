@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.fixtures.stack import SsoUser, Stack
 from e2e.journey import SsoJourney
+from e2e.support.stack import SsoUser, Stack
 
 pytestmark = pytest.mark.journey
 

@@ -11,15 +11,15 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Response, expect
 
-from e2e.fixtures.controls import OktaControls
-from e2e.fixtures.identities import IdentityFactory
-from e2e.fixtures.provisioning import PREFIX
-from e2e.fixtures.settings import Secret
-from e2e.fixtures.stack import SsoUser, Stack, serve_sample_app
 from e2e.journey import SsoJourney, hop
 from e2e.pages.app import AppHomePage, same_user
 from e2e.pages.logto import LogtoSsoConnectorsPage, LogtoSsoEmailPage
 from e2e.pages.okta import TOTP_REUSED_CODE, OktaPasswordPage, OktaTotpPage
+from e2e.support.identities import IdentityFactory
+from e2e.support.okta.controls import OktaControls
+from e2e.support.provisioning import PREFIX
+from e2e.support.settings import Secret
+from e2e.support.stack import SsoUser, Stack, serve_sample_app
 from emulators.common.server import bind_socket
 
 pytestmark = pytest.mark.journey

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.fixtures.controls import OktaControls
-from e2e.fixtures.stack import SsoUser
 from e2e.journey import JourneyHopError, SsoJourney
+from e2e.support.okta.controls import OktaControls
+from e2e.support.stack import SsoUser
 
 
 @pytest.mark.embedded_only("okta", reason="turns on the embedded Okta's rate limit")

@@ -18,10 +18,6 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
-from e2e.fixtures.controls import OktaControls
-from e2e.fixtures.identities import IdentityFactory
-from e2e.fixtures.saml import SamlJourneySetup
-from e2e.fixtures.stack import SsoUser, Stack
 from e2e.journey import SsoJourney
 from e2e.pages.app import AppHomePage
 from e2e.pages.logto import (
@@ -32,6 +28,10 @@ from e2e.pages.logto import (
     LogtoSignInPage,
 )
 from e2e.pages.okta import USER_NOT_ASSIGNED
+from e2e.support.identities import IdentityFactory
+from e2e.support.okta.controls import OktaControls
+from e2e.support.saml import SamlJourneySetup
+from e2e.support.stack import SsoUser, Stack
 
 pytestmark = pytest.mark.saml
 

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from e2e.fixtures.secret_fields import REDACTED, is_secret_param
+from e2e.support.artifacts.secret_fields import REDACTED, is_secret_param
 
 # Values that are handles: not secret on their own, but a reader only needs to know whether they match.
 HANDLE_PARAMETERS = ("state", "nonce", "code_challenge", "id_token_hint", "login_hint")
@@ -547,7 +547,7 @@ def per_hop_medians(timelines: list[Timeline]) -> list[tuple[str, int, float, fl
 
 
 def browser_hops(exchanges: Iterable[Any], parties: Parties, labels: HandleLabels) -> list[Hop]:
-    """Hops from the browser's exchanges (e2e/fixtures/network_watch.py Exchange)."""
+    """Hops from the browser's exchanges (e2e/support/artifacts/network_watch.py Exchange)."""
     hops = []
     for exchange in exchanges:
         party = parties.party(exchange.url)

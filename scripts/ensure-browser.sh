@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make a Chromium available to Playwright, in this order (e2e/fixtures/browser.py picks in the same order):
+# Make a Chromium available to Playwright, in this order (e2e/support/browser.py picks in the same order):
 #   1. CHROMIUM_PATH, if set;
 #   2. Playwright's own Chromium: already installed, or installed now with `playwright install chromium`
 #      (tried once per virtual env: where it cannot download, e.g. offline, it is not tried on every make);
@@ -15,7 +15,7 @@ if [ -n "${CHROMIUM_PATH:-}" ]; then
 fi
 
 playwright_has_chromium() {
-  "$PY" -c 'import sys; from e2e.fixtures.browser import playwright_chromium_installed as ok; sys.exit(0 if ok() else 1)' 2>/dev/null
+  "$PY" -c 'import sys; from e2e.support.browser import playwright_chromium_installed as ok; sys.exit(0 if ok() else 1)' 2>/dev/null
 }
 system_chromium() { command -v chromium || command -v chromium-browser || command -v google-chrome || true; }
 

@@ -15,7 +15,7 @@ set -uo pipefail
 
 ENVIRONMENT=${NIGHTLY_ENVIRONMENT:-live-tenant}
 
-# Every setting the README documents for a real party (e2e/fixtures/settings.py SETTING_NAMES less the embedded
+# Every setting the README documents for a real party (e2e/support/settings.py SETTING_NAMES less the embedded
 # Okta's page options, the embedded timeout and the machine's own E2E_HOST_MAP/E2E_CA_FILE/E2E_DOTENV).
 # tests/test_workflows.py keeps this list and the workflow's env in step with the suite.
 LIVE_SETTINGS=(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.fixtures.settings import load_settings
+from e2e.support.settings import load_settings
 from tests.artifact_audit.audit import audit
 
 # What the probe must have seen for the audit to mean something: every kind of value the journeys carry.

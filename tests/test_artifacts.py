@@ -7,7 +7,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from e2e.fixtures.artifacts import REDACTED, Scrubber, scrub_text
+from e2e.support.artifacts.scrub import REDACTED, Scrubber, scrub_text
 
 JWT = "eyJhbGciOiJFUzM4NCJ9.eyJzdWIiOiJhYmMxMjMifQ.c2lnbmF0dXJlLWJ5dGVz"
 SESSION = "2glrhCZ-in3Vjvk_B_FxzvQIKmQEUDs3-ix4yV0eLEQ.aw2wGg.HqA5opkREEwutuM0E1RaZA32Pfs"

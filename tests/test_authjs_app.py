@@ -1,4 +1,4 @@
-"""The embedded Auth.js apps' machinery (e2e/fixtures/authjs_app.py): a build kept while sources and lockfile are
+"""The embedded Auth.js apps' machinery (e2e/support/app/authjs.py): a build kept while sources and lockfile are
 unchanged, errors that name what to do, `next start` readiness without timers, and a stop that ends the process
 group. A stand-in for Next.js (a small Node script at node_modules/next/dist/bin/next) keeps these tests fast;
 the real apps run in `make e2e-authjs`."""
@@ -12,7 +12,7 @@ import socket
 import httpx
 import pytest
 
-from e2e.fixtures.authjs_app import AUTHJS_APPS, AuthjsApp, AuthjsAppError, AuthjsAppServer, ensure_built, is_built
+from e2e.support.app.authjs import AUTHJS_APPS, AuthjsApp, AuthjsAppError, AuthjsAppServer, ensure_built, is_built
 from emulators.common.server import bind_socket
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (node) on PATH")

@@ -22,9 +22,9 @@ import trustme
 from playwright.sync_api import BrowserType
 from playwright.sync_api import Error as PlaywrightError
 
-from e2e.fixtures.browser import HERMETIC_ARGS, launch_args
-from e2e.fixtures.preflight import PreflightError, run_preflight
-from e2e.fixtures.settings import PROJECT_ROOT, Settings, load_settings
+from e2e.support.browser import HERMETIC_ARGS, launch_args
+from e2e.support.preflight import PreflightError, run_preflight
+from e2e.support.settings import PROJECT_ROOT, Settings, load_settings
 from emulators.common.network import install_host_map
 from emulators.common.server import ServerThread, TlsFiles, bind_socket
 from emulators.logto import LogtoEmulatorConfig

@@ -17,10 +17,11 @@ import pytest
 from dotenv import dotenv_values
 from playwright.sync_api import BrowserType, Page
 
-from e2e.fixtures.browser import launch_args
-from e2e.fixtures.logto_admin import LogtoManagementClient
-from e2e.fixtures.okta_admin import OktaManagementClient
-from e2e.fixtures.provisioning import (
+from e2e.journey import SsoJourney
+from e2e.support.browser import launch_args
+from e2e.support.logto.admin import LogtoManagementClient
+from e2e.support.okta.admin import OktaManagementClient
+from e2e.support.provisioning import (
     APP_NAME,
     CONNECTOR_NAME,
     OKTA_APP_LABEL,
@@ -30,9 +31,8 @@ from e2e.fixtures.provisioning import (
     provision_objects,
     teardown,
 )
-from e2e.fixtures.settings import PROJECT_ROOT, apply_network_settings, load_settings
-from e2e.fixtures.stack import SsoUser, Stack, serve_sample_app, start_stack
-from e2e.journey import SsoJourney
+from e2e.support.settings import PROJECT_ROOT, apply_network_settings, load_settings
+from e2e.support.stack import SsoUser, Stack, serve_sample_app, start_stack
 from emulators.common.server import ServerThread, bind_socket
 from emulators.logto import LogtoEmulatorConfig
 from emulators.logto import create_app as create_logto

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from e2e.fixtures.own_app import ENV_FILES, own_app_credentials, write_app_env_files, write_logto_seed
-from e2e.fixtures.provisioning import APP_NAME
-from e2e.fixtures.settings import load_settings
-from e2e.fixtures.stack import Stack, StackPorts, _print_banner, start_stack
+from e2e.support.app.own_app import ENV_FILES, own_app_credentials, write_app_env_files, write_logto_seed
+from e2e.support.provisioning import APP_NAME
+from e2e.support.settings import load_settings
+from e2e.support.stack import Stack, StackPorts, _print_banner, start_stack
 from emulators.common.server import bind_socket
 
 APP_URL = "http://localhost:3005"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.fixtures.browser import engine_problem, ffmpeg_problem
+from e2e.support.browser import engine_problem, ffmpeg_problem
 
 pytest_plugins = ("pytester",)
 
@@ -74,7 +74,7 @@ def test_an_unknown_scenario_id_is_one_clear_error(catalogue: pytest.Pytester) -
 # ---- artifacts: a folder per run, only this run's files scrubbed, nothing secret printed -------------------------
 WRITES_AND_FAILS = f"""
 import logging, os
-from e2e.fixtures.artifacts import register_secret
+from e2e.support.artifacts.scrub import register_secret
 
 SECRET = {SECRET!r}
 
@@ -159,7 +159,7 @@ BROWSER_CONFTEST = (
     PLUGIN
     + """
 import pytest
-from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable
+from e2e.support.browser import HERMETIC_ARGS, chromium_executable
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):

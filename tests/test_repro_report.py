@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e import repro
-from e2e.fixtures.settings import load_settings
+from e2e.support.settings import load_settings
 from tests.artifact_audit.audit import collect, count_in
 
 ROOT = Path(__file__).resolve().parents[1]

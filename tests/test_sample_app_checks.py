@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import pytest
 
-from e2e.fixtures.controls import AppControls, LogtoControls
-from e2e.fixtures.logto_admin import LogtoManagementClient
+from e2e.support.app.controls import AppControls
+from e2e.support.logto.admin import LogtoManagementClient
+from e2e.support.logto.controls import LogtoControls
 from emulators.common.server import ServerThread, bind_socket
 from emulators.logto import LogtoEmulatorConfig
 from emulators.logto import create_app as create_logto

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from e2e.fixtures.browser import HERMETIC_ARGS
+from e2e.support.browser import HERMETIC_ARGS
 from emulators.common.server import PortInUseError, ServerThread, bind_socket
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.fixtures.settings import Secret, SettingsError, load_settings
+from e2e.support.settings import Secret, SettingsError, load_settings
 
 REAL_LOGTO = {
     "LOGTO_ENDPOINT": "https://abc123.logto.app",
@@ -165,10 +165,10 @@ def test_dotenv_is_read_from_the_project_root_wherever_python_starts(tmp_path: P
     import subprocess
     import sys
 
-    from e2e.fixtures.settings import DOTENV_PATH, PROJECT_ROOT
+    from e2e.support.settings import DOTENV_PATH, PROJECT_ROOT
 
     assert (PROJECT_ROOT / "pyproject.toml").is_file() and DOTENV_PATH == PROJECT_ROOT / ".env"
-    code = "import inspect; from e2e.fixtures.settings import load_settings as f; print(inspect.signature(f))"
+    code = "import inspect; from e2e.support.settings import load_settings as f; print(inspect.signature(f))"
     shown = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert str(PROJECT_ROOT / ".env") in shown.stdout
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_stack_command_starts_three_sites_and_stops_on_ctrl_c() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "e2e.fixtures.stack", "--free-ports", "--json"],
+        [sys.executable, "-m", "e2e.support.stack", "--free-ports", "--json"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from e2e.fixtures.settings import SETTING_NAMES
+from e2e.support.settings import SETTING_NAMES
 
 pytest_plugins = ("pytester",)
 
@@ -200,7 +200,7 @@ def test_good_settings_let_the_run_go_on(pytester: pytest.Pytester, clean_enviro
 # ---- a failing hop: which hop, why, and what the page showed, once, secrets redacted -----------------------------
 BROWSER_CONFTEST = """
 import pytest
-from e2e.fixtures.browser import HERMETIC_ARGS, chromium_executable
+from e2e.support.browser import HERMETIC_ARGS, chromium_executable
 
 pytest_plugins = ("e2e.plugin",)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.fixtures.settings import SETTING_NAMES, SettingsError, load_settings
+from e2e.support.settings import SETTING_NAMES, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GATE = ROOT / "scripts" / "nightly-gate.sh"

@@ -12,10 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from e2e.fixtures.artifacts import Scrubber
 from e2e.har.doctor import diagnose
 from e2e.har.reader import HarError, load_har
 from e2e.har.scrub import scrub_har
+from e2e.support.artifacts.scrub import Scrubber
 
 
 def main(argv: list[str] | None = None) -> int:

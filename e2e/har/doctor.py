@@ -45,8 +45,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-from e2e.fixtures.secret_fields import REDACTED
 from e2e.har.reader import Entry, Har
+from e2e.support.artifacts.secret_fields import REDACTED
 from e2e.timeline import (
     CookieSet,
     HandleLabels,

@@ -1,6 +1,6 @@
 """A HAR with everything that grants access removed, to attach to a bug report.
 
-The suite's scrubber (e2e/fixtures/artifacts.py) by structure, pattern and value: cookie values in the cookies
+The suite's scrubber (e2e/support/artifacts/scrub.py) by structure, pattern and value: cookie values in the cookies
 arrays, Cookie, Set-Cookie and Authorization headers, secret query and form parameters, secret JSON keys, JWTs,
 Okta's stateToken in its pages' scripts, SAML messages; and every value found that way wherever else it appears
 (a code from a redirect in the page that printed it, an interaction id in a URL path). Beyond that, for HARs:
@@ -16,8 +16,8 @@ import copy
 import json
 from typing import Any
 
-from e2e.fixtures.artifacts import Scrubber
-from e2e.fixtures.secret_fields import is_secret_param
+from e2e.support.artifacts.scrub import Scrubber
+from e2e.support.artifacts.secret_fields import is_secret_param
 
 NOTE = "scrubbed by the HAR doctor (python -m e2e.har): cookie values, credentials, codes, tokens and handles removed"
 
@@ -43,7 +43,7 @@ def _text_bodies(data: dict[str, Any]) -> int:
 def _harvest(data: dict[str, Any]) -> set[str]:
     """Values that grant access by where they stand: secret parameters of every URL (requests, redirects, Location
     and Referer headers), of form bodies, and secret keys of JSON bodies (secret_fields.py names them)."""
-    from e2e.fixtures.network_watch import values_in_body, values_in_url
+    from e2e.support.artifacts.network_watch import values_in_body, values_in_url
 
     found: set[str] = set()
     for entry in data.get("log", {}).get("entries", []):

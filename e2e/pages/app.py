@@ -41,9 +41,7 @@ class AppHomePage(PageObject):
         return self
 
     def _wait_until_loaded(self) -> None:
-        expect(self.page).to_have_url(
-            re.compile("^" + re.escape(self.base_url) + r"/(\?.*)?$"), timeout=self.timeout_ms
-        )
+        self._wait_for_url(re.compile("^" + re.escape(self.base_url) + r"/(\?.*)?$"))
         expect(self.sign_in_button.or_(self.sign_out_button).first).to_be_visible(timeout=self.timeout_ms)
 
     def click_sign_in(self) -> None:
@@ -200,9 +198,7 @@ class AppErrorPage(PageObject):
 
     def _wait_until_loaded(self) -> None:
         paths = "|".join(re.escape(p) for p in _REFUSAL_PATHS)
-        expect(self.page).to_have_url(
-            re.compile("^" + re.escape(self.base_url) + f"({paths})([?#].*)?$"), timeout=self.timeout_ms
-        )
+        self._wait_for_url(re.compile("^" + re.escape(self.base_url) + f"({paths})([?#].*)?$"))
         self.page.wait_for_load_state()
         if self.refusal() is None:
             raise AssertionError("the page shows no refusal: no error panel, no error= or csrf=true in its URL")
@@ -238,4 +234,4 @@ class AppProtectedPage(PageObject):
         self.page.goto(self.base_url + "/protected")
 
     def _wait_until_loaded(self) -> None:
-        expect(self.page).to_have_url(self.base_url + "/protected", timeout=self.timeout_ms)
+        self._wait_for_url(self.base_url + "/protected")

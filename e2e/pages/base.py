@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from e2e.fixtures.secret_fields import REDACTED, is_secret_param
+from e2e.support.artifacts.secret_fields import REDACTED, is_secret_param
 
 # Places where the services put what a user is told: Logto toasts and inline errors, Okta's widget alerts,
 # the app's error panel.
@@ -62,7 +62,7 @@ def _visible_texts(page: Page, selector: str, limit: int) -> list[str]:
     return texts
 
 
-# Besides every parameter that grants access (e2e/fixtures/secret_fields.py, the one list the scrubber shares), a
+# Besides every parameter that grants access (e2e/support/artifacts/secret_fields.py, the one list the scrubber shares), a
 # report hides the handles of a sign-in in progress and a SAML redirect's signature: that they were there is
 # what a reader needs, not their values.
 _REPORT_HANDLES = frozenset({"state", "nonce", "code_challenge", "Signature"})
@@ -136,3 +136,10 @@ class PageObject:
 
     def _wait_until_loaded(self) -> None:
         raise NotImplementedError
+
+    def _wait_for_url(self, url: str | re.Pattern[str]) -> None:
+        """Wait until the page's URL matches (now, or by a navigation or a history change that commits later).
+
+        Event-driven (Playwright's navigation events), where `expect(page).to_have_url` polls: a redirect chain
+        that lands after 1 s is seen when it lands, not at the next poll up to 500 ms later."""
+        self.page.wait_for_url(url, wait_until="commit", timeout=self.timeout_ms)

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from e2e.fixtures.settings import Secret
 from e2e.pages.base import PageObject
+from e2e.support.settings import Secret
 
 # Logto's English phrases (packages/phrases-experience), as captured.
 SIGN_IN_TITLE = "Sign in to your account"
@@ -103,7 +103,7 @@ class LogtoSignInPage(_LogtoPage):
         self.use_sso_link = page.locator("a", has_text=re.compile(r"^\s*Single Sign-On\s*$"))
 
     def _wait_until_loaded(self) -> None:
-        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        self._wait_for_url(self._url_pattern())
         expect(self.page).to_have_title(SIGN_IN_TITLE, timeout=self.timeout_ms)
         expect(self.identifier).to_be_visible(timeout=self.timeout_ms)
 
@@ -156,7 +156,7 @@ class LogtoSsoEmailPage(_LogtoPage):
         self.description = page.get_by_text(SSO_EMAIL_DESCRIPTION)
 
     def _wait_until_loaded(self) -> None:
-        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        self._wait_for_url(self._url_pattern())
         expect(self.page).to_have_title(SSO_TITLE, timeout=self.timeout_ms)
         expect(self.description).to_be_visible(timeout=self.timeout_ms)
 
@@ -179,7 +179,7 @@ class LogtoSsoConnectorsPage(_LogtoPage):
         self.connector_buttons = page.get_by_role("button", name=re.compile(r"Continue with "))
 
     def _wait_until_loaded(self) -> None:
-        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        self._wait_for_url(self._url_pattern())
         expect(self.page).to_have_title(SSO_TITLE, timeout=self.timeout_ms)
         expect(self.connector_buttons.first).to_be_visible(timeout=self.timeout_ms)
 
@@ -210,7 +210,7 @@ class LogtoApiErrorPage(_LogtoPage):
         return re.compile("^" + re.escape(self.endpoint + self.path) + r".*$")
 
     def _wait_until_loaded(self) -> None:
-        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        self._wait_for_url(self._url_pattern())
         expect(self.text).to_contain_text('"code"', timeout=self.timeout_ms)
 
     def error(self) -> dict[str, Any]:
@@ -242,7 +242,7 @@ class LogtoSsoCallbackPage(_LogtoPage):
         return re.compile("^" + re.escape(self.endpoint + self.path) + r"[^/?#]+(\?.*)?$")
 
     def _wait_until_loaded(self) -> None:
-        expect(self.page).to_have_url(self._url_pattern(), timeout=self.timeout_ms)
+        self._wait_for_url(self._url_pattern())
 
 
 def is_logto_url(url: str, endpoint: str) -> bool:

@@ -12,8 +12,8 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from e2e.fixtures.settings import Secret
 from e2e.pages.base import PageObject, default_timeout
+from e2e.support.settings import Secret
 
 IDENTIFY_HEADING = "Sign In"
 PASSWORD_HEADING = "Verify with your password"

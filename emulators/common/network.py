@@ -8,7 +8,7 @@ Two settings, shared by the suite and by the emulators and sample app when they 
   Chromium's ``--host-resolver-rules``);
 - a CA file, ``E2E_CA_FILE=/path/ca.pem``: PEM certificates trusted in addition to the system's roots.
 
-The browser side of both (host-resolver rules, certificate pins) is built in e2e/fixtures/browser.py.
+The browser side of both (host-resolver rules, certificate pins) is built in e2e/support/browser.py.
 """
 
 from __future__ import annotations

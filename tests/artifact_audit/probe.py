@@ -34,8 +34,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Error, Page, Request, Response
 from slugify import slugify
 
-from e2e.fixtures.logto_admin import LogtoManagementClient
-from e2e.fixtures.okta_admin import OktaManagementClient
+from e2e.support.logto.admin import LogtoManagementClient
+from e2e.support.okta.admin import OktaManagementClient
 
 RECORD = Path(os.environ.get("ARTIFACT_AUDIT_RECORD", "audit-record.jsonl"))
 HAR_DIR = os.environ.get("ARTIFACT_AUDIT_HAR_DIR")

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from slugify import slugify
 
-from e2e.fixtures.artifacts import Scrubber
-from e2e.fixtures.settings import load_settings
 from e2e.har.__main__ import main as har_main
 from e2e.har.doctor import Diagnosis, diagnose
 from e2e.har.reader import load_har
 from e2e.har.scrub import scrub_har
+from e2e.support.artifacts.scrub import Scrubber
+from e2e.support.settings import load_settings
 from tests.artifact_audit.audit import collect, count_in
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from e2e.fixtures.controls import LogtoControls
-from e2e.fixtures.logto_admin import LogtoManagementClient
+from e2e.support.logto.admin import LogtoManagementClient
+from e2e.support.logto.controls import LogtoControls
 from emulators.common.server import ServerThread, bind_socket
 from emulators.logto import LogtoEmulatorConfig, create_app
 

@@ -1,4 +1,4 @@
-"""e2e/fixtures/logto_admin.py: resource defaults, token caching, error texts (offline, with a mock transport)."""
+"""e2e/support/logto/admin.py: resource defaults, token caching, error texts (offline, with a mock transport)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from e2e.fixtures.logto_admin import LogtoApiError, LogtoManagementClient, default_resource
+from e2e.support.logto.admin import LogtoApiError, LogtoManagementClient, default_resource
 
 
 def test_default_resource() -> None:

@@ -179,7 +179,7 @@ def test_command_line_runs_the_emulator_alone() -> None:
 
 
 def test_m2m_secret_stays_out_of_errors(logto: LogtoHandle) -> None:
-    from e2e.fixtures.logto_admin import LogtoApiError, LogtoManagementClient
+    from e2e.support.logto.admin import LogtoApiError, LogtoManagementClient
 
     with (
         LogtoManagementClient(logto.endpoint, M2M_APP_ID, "wrong-secret") as admin,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from e2e.fixtures.logto_admin import LogtoApiError
+from e2e.support.logto.admin import LogtoApiError
 
 from .conftest import LogtoHandle, Provisioned
 from .flows import WebApp, create_web_app, sso_verify

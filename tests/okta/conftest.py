@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from e2e.fixtures.controls import OktaControls
-from e2e.fixtures.okta_admin import OktaManagementClient
+from e2e.support.okta.admin import OktaManagementClient
+from e2e.support.okta.controls import OktaControls
 from emulators.common.server import ServerThread, bind_socket
 from emulators.okta import OktaEmulatorConfig, create_app
 from tests.okta.helpers import API_TOKEN, PASSWORD, OktaServer, Provisioned

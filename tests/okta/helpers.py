@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 from starlette.applications import Starlette
 
-from e2e.fixtures.controls import OktaControls
-from e2e.fixtures.okta_admin import OktaManagementClient
-from e2e.fixtures.totp import OktaTotp
+from e2e.support.okta.admin import OktaManagementClient
+from e2e.support.okta.controls import OktaControls
+from e2e.support.okta.totp import OktaTotp
 
 API_TOKEN = "00T3st-Okta-Api-Token-f0r-the-emulator"
 PASSWORD = "Corr3ct-Horse-Battery"

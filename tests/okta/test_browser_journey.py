@@ -12,8 +12,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.fixtures.controls import OktaControls
 from e2e.pages.okta import OktaWidget
+from e2e.support.okta.controls import OktaControls
 from tests.okta.helpers import (
     IdxDriver,
     OktaServer,

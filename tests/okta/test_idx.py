@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from e2e.fixtures.controls import OktaControls
+from e2e.support.okta.controls import OktaControls
 from emulators.okta import state as state_module
 from tests.okta.helpers import (
     ION,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from e2e.fixtures.okta_admin import OktaApiError, OktaManagementClient
-from e2e.fixtures.totp import OktaTotp
+from e2e.support.okta.admin import OktaApiError, OktaManagementClient
+from e2e.support.okta.totp import OktaTotp
 from tests.okta.helpers import API_TOKEN, PASSWORD, OktaServer, freeze_clock, wrong_code
 
 

@@ -14,7 +14,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from e2e.fixtures.controls import OktaControls
+from e2e.support.okta.controls import OktaControls
 from tests.okta.helpers import (
     API_TOKEN,
     IdxDriver,

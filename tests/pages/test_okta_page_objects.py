@@ -20,10 +20,6 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from e2e.fixtures.controls import OktaControls
-from e2e.fixtures.okta_admin import OktaManagementClient
-from e2e.fixtures.settings import Secret
-from e2e.fixtures.totp import OktaTotp
 from e2e.pages.okta import (
     ACCOUNT_LOCKED,
     LOCKED_USER_MESSAGES,
@@ -37,6 +33,10 @@ from e2e.pages.okta import (
     OktaTotpPage,
     WidgetIgnoredSubmitError,
 )
+from e2e.support.okta.admin import OktaManagementClient
+from e2e.support.okta.controls import OktaControls
+from e2e.support.okta.totp import OktaTotp
+from e2e.support.settings import Secret
 from emulators.common.server import ServerThread, bind_socket
 from emulators.okta import OktaEmulatorConfig, create_app
 

@@ -16,15 +16,16 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
-from e2e.fixtures.browser import throttle_cpu
-from e2e.fixtures.controls import LogtoControls, OktaControls
-from e2e.fixtures.identities import IdentityFactory
-from e2e.fixtures.settings import Secret, load_settings
-from e2e.fixtures.stack import SsoUser, Stack, start_stack
 from e2e.journey import SsoJourney
 from e2e.pages.base import bound_every_wait
 from e2e.pages.logto import INVALID_CREDENTIALS, LogtoSsoEmailPage
 from e2e.pages.okta import PASSWORD_INCORRECT, UNABLE_TO_SIGN_IN, OktaPasswordPage
+from e2e.support.browser import throttle_cpu
+from e2e.support.identities import IdentityFactory
+from e2e.support.logto.controls import LogtoControls
+from e2e.support.okta.controls import OktaControls
+from e2e.support.settings import Secret, load_settings
+from e2e.support.stack import SsoUser, Stack, start_stack
 
 THROTTLING = 8
 # Generous waits: every renderer runs 8 times slower, and a stress run adds competing processes.

@@ -14,10 +14,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from e2e.fixtures.controls import LogtoControls, OktaControls
-from e2e.fixtures.logto_admin import LogtoManagementClient
-from e2e.fixtures.okta_admin import OktaManagementClient
-from e2e.fixtures.provisioning import ProvisionedSaml, provision_saml_connector
+from e2e.support.logto.admin import LogtoManagementClient
+from e2e.support.logto.controls import LogtoControls
+from e2e.support.okta.admin import OktaManagementClient
+from e2e.support.okta.controls import OktaControls
+from e2e.support.provisioning import ProvisionedSaml, provision_saml_connector
 from emulators.common.server import ServerThread, bind_socket
 from emulators.logto import LogtoEmulatorConfig
 from emulators.logto import create_app as create_logto

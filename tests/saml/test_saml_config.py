@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from e2e.fixtures.logto_admin import LogtoApiError
-from e2e.fixtures.okta_admin import OktaApiError
+from e2e.support.logto.admin import LogtoApiError
+from e2e.support.okta.admin import OktaApiError
 from emulators.common import saml as s
 
 from .conftest import SamlPair

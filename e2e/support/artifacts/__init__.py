@@ -1,0 +1,1 @@
+"""Artifacts safe to share: which values grant access, where the browser shows them, scrubbing."""
