@@ -9,7 +9,7 @@ LINT_TOOLS := .github/lint
 AUTHJS_APPS := authjs-v5 authjs-v4
 PYTEST_ARGS ?=
 
-.PHONY: install python widget browser e2e e2e-authjs test test-shard durations lint lint-workflows rehearse stack bench stress stress-short clean $(AUTHJS_APPS)
+.PHONY: install python widget browser e2e e2e-authjs test test-shard durations lint lint-workflows rehearse stack bench stress stress-short repro clean $(AUTHJS_APPS)
 
 install: python widget browser
 
@@ -99,6 +99,14 @@ stress: install
 # one-request-per-action proofs.
 stress-short: install
 	$(PY) benchmarks/stress.py --short $(STRESS_ARGS)
+
+# One scenario of the catalogue against the configured parties, its hops printed as they happen, headed when a
+# display exists: `make repro SCENARIO=J1 [REPRO_ARGS="--slowmo 500"]` (e2e/repro.py); ends with the report's path.
+repro: install
+	@if [ -z "$(SCENARIO)" ]; then echo "make repro needs a scenario id: make repro SCENARIO=J1 (J1-J13, F1-F10, S1-S19)" >&2; exit 4; fi
+	@app=$$($(PY) -m e2e.support.app.authjs --selected) || exit 1; \
+	  if [ -n "$$app" ]; then $(MAKE) --no-print-directory "$$app"; fi
+	$(PY) -m e2e.repro $(SCENARIO) $(REPRO_ARGS)
 
 clean:
 	rm -rf $(VENV) $(WIDGET_DIR)/node_modules $(LINT_TOOLS)/node_modules test-results \

@@ -8,7 +8,10 @@ Measures, on this machine:
     same inside an already warm process (start_stack());
   - sign-in: app home → Logto → Okta widget → back in the app with a session and a verified ID token;
   - sign-out: app "Sign Out" → Logto end-session → app signed out;
-  - the stack's peak memory (VmHWM of the stack process) after all runs.
+  - the stack's peak memory (VmHWM of the stack process) after all runs;
+  - per hop of the sign-in and sign-out (e2e/timeline.py: the browser's navigations, redirects and protocol
+    fetches, and the back channel the embedded Logto and Okta received), the median start offset and duration
+    over the runs, and each hop's share of the journey's median span.
 Each run uses a fresh browser context, as the tests do.
 """
 
@@ -29,9 +32,12 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from e2e.journey import SsoJourney  # noqa: E402
+from e2e.support.artifacts.network_watch import NetworkWatch  # noqa: E402
 from e2e.support.browser import HERMETIC_ARGS, chromium_executable  # noqa: E402
+from e2e.support.hops import test_timeline  # noqa: E402
 from e2e.support.settings import Secret, load_settings  # noqa: E402
 from e2e.support.stack import SsoUser, start_stack  # noqa: E402
+from e2e.timeline import HandleLabels, Timeline, per_hop_medians  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -43,6 +49,19 @@ def percentile(values: list[float], fraction: float) -> float:
 def summary(name: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
     return f"{name:<34} median {statistics.median(ms):7.0f} ms   p95 {percentile(ms, 0.95):7.0f} ms   (n={len(ms)})"
+
+
+def hop_table(timelines: list[Timeline]) -> list[str]:
+    """Per hop: runs it occurred in, median start offset, median duration, and that duration's share of the median
+    span of the journey (first hop's start to last hop's end)."""
+    span = statistics.median(t.span_ms for t in timelines)
+    lines = [
+        f"per-hop medians over {len(timelines)} journeys (sign-in and sign-out; median span {span:.0f} ms):",
+        f"  {'hop':<78} {'runs':>4} {'start ms':>9} {'dur ms':>7} {'share':>6}",
+    ]
+    for name, runs, start, duration in per_hop_medians(timelines):
+        lines.append(f"  {name[:78]:<78} {runs:>4} {start:>9.0f} {duration:>7.0f} {100 * duration / span:>5.1f}%")
+    return lines
 
 
 def spawn_stack() -> tuple[subprocess.Popen[str], dict, float]:
@@ -91,12 +110,17 @@ def main() -> int:
 
     process, info, _ = spawn_stack()
     stack = SimpleNamespace(
-        app_url=info["app_url"], logto_endpoint=info["logto_endpoint"], okta_issuer=info["okta_issuer"]
+        app_url=info["app_url"],
+        logto_endpoint=info["logto_endpoint"],
+        okta_issuer=info["okta_issuer"],
+        logto_issuer=info["logto_endpoint"].rstrip("/") + "/oidc",  # as Stack.logto_issuer
+        embedded={"app", "logto", "okta"},
     )
     user = SsoUser(email=info["email"], okta_username=info["okta_username"], password=Secret(info["password"]))
     sign_ins: list[float] = []
     sign_outs: list[float] = []
     totals: list[float] = []
+    timelines: list[Timeline] = []
     try:
         with sync_playwright() as playwright:
             executable = chromium_executable()
@@ -107,6 +131,8 @@ def main() -> int:
             )
             for _ in range(args.runs):
                 context = browser.new_context(locale="en-US")
+                watch = NetworkWatch(context, lambda _found: None)
+                started = time.time()
                 page = context.new_page()
                 journey = SsoJourney(page, stack, timeout_ms=15_000)  # type: ignore[arg-type]
                 t0 = time.perf_counter()
@@ -121,6 +147,8 @@ def main() -> int:
                 sign_ins.append(t1 - t0)
                 sign_outs.append(t2 - t1)
                 totals.append(t2 - t0)
+                watch.drain()
+                timelines.append(test_timeline([watch], stack, started, HandleLabels()))
                 context.close()
             browser.close()
         rss = peak_rss_mib(process.pid)
@@ -135,6 +163,8 @@ def main() -> int:
     print(summary("sign-out", sign_outs))
     print(summary("sign-in + assertions + sign-out", totals))
     print(f"{'stack peak memory (RSS)':<34} {rss:7.0f} MiB after {args.runs} journeys")
+    print()
+    print("\n".join(hop_table(timelines)))
     return 0
 
 

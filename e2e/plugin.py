@@ -10,6 +10,11 @@
   is scrubbed the same way; a failure starts with the hop, what the page showed and where the trace and
   screenshot are, and shows no Playwright-internal frames (e2e/reporting.py). A session fixture that fails
   (the stack, the browser) is reported once; the tests that needed it are skipped, pointing at that report.
+- Hops: every browser test records its hop timeline (e2e/timeline.py: the browser's navigations, redirects and
+  protocol fetches, and the back channel the embedded parties received); a failure prints it (the last hops), the
+  HTML report draws it as a waterfall, and `--hops-live` prints each hop as it is answered (`make repro`).
+- HTML report: pytest-html, on by default into the run's folder (`report.html`), self-contained and scrubbed
+  (e2e/html_report.py); `--html PATH` elsewhere, `-p no:html` none.
 - Selection: `--scenario J1` (or `-k j1`, a scenario id alone) selects exactly that scenario, by the test's name
   (test_j1_...) or, in a table of scenarios, by its rows' ids (S16-no-iss).
 - Options checked before any browser starts: --browser firefox/webkit, --browser-channel and --video name what
@@ -32,6 +37,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 
+from e2e import html_report
 from e2e.reporting import (
     ScrubLogRecords,
     attach_headline,
@@ -41,7 +47,9 @@ from e2e.reporting import (
     trim_internal_frames,
 )
 from e2e.support.artifacts.network_watch import NetworkWatch
-from e2e.support.artifacts.scrub import Scrubber, register_seen, registered_secrets
+from e2e.support.artifacts.scrub import Scrubber, register_seen, registered_secrets, scrub_text
+from e2e.support.hops import LiveHops, test_timeline
+from e2e.timeline import HandleLabels, Parties, Timeline
 
 _SCENARIO = re.compile(r"^test_([jfs]\d{1,2})_")
 _SCENARIO_ROW = re.compile(r"[JFS]\d{1,2}")
@@ -51,6 +59,13 @@ _SEEN = pytest.StashKey[set[str]]()
 _WATCHES = pytest.StashKey[list[NetworkWatch]]()
 _RUN = pytest.StashKey[Path]()
 _BASE_CREATED = pytest.StashKey[bool]()
+_LABELS = pytest.StashKey[HandleLabels]()
+_STARTED = pytest.StashKey[float]()
+_FAILED = pytest.StashKey[bool]()
+_DEFAULT_REPORT = pytest.StashKey[bool]()
+TIMELINE = pytest.StashKey[Timeline]()  # the test's hop timeline, made when its call ends
+# Hops shown in a failure's report: the last ones (the failure is at the end); the HTML report shows all.
+REPORTED_HOPS = 40
 
 
 class BrowserLaunchError(RuntimeError):
@@ -67,6 +82,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="ID[,ID...]",
         help="run exactly these scenarios of the catalogue, by id (J1, F3, S12); `-k j1` would also select J10-J13",
     )
+    group.addoption(
+        "--hops-live",
+        action="store_true",
+        default=False,
+        help="print each hop of the journey (navigation, redirect, protocol fetch) as soon as the browser has its "
+        "answer; the full timeline, with cookies and the back channel, is in the report",
+    )
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -74,6 +96,40 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 _state = {"worker": False}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The run's folder, named before pytest-html sets up: the HTML report goes into it unless --html says where."""
+    if getattr(config.option, "output", None) is None or _is_worker(config):
+        return
+    base = Path(config.option.output)
+    config.stash[_BASE_CREATED] = not base.exists()
+    run = base / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    config.stash[_RUN] = run
+    wants_report = not (config.option.help or config.option.collectonly or getattr(config.option, "version", 0))
+    if wants_report and getattr(config.option, "htmlpath", "unset") is None:
+        config.option.htmlpath = str(run / "report.html")
+        config.option.self_contained_html = True
+        config.stash[_DEFAULT_REPORT] = True
+
+
+def _drop_default_report_without_browser_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The default report is for runs that drive a browser: a run of only other tests leaves no folder (with
+    pytest-xdist the controller collects nothing and cannot tell: it keeps the report)."""
+    if not config.stash.get(_DEFAULT_REPORT, False) or getattr(config.option, "numprocesses", None):
+        return
+    if any({"page", "context", "new_context"} & set(getattr(item, "fixturenames", ())) for item in items):
+        return
+    from pytest_html.basereport import BaseReport
+
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, BaseReport):
+            config.pluginmanager.unregister(plugin)
+    hooks = config.pluginmanager.get_plugin("e2e-html-report")
+    if hooks is not None:
+        config.pluginmanager.unregister(hooks)
+    config.option.htmlpath = None
 
 
 @pytest.hookimpl(trylast=True)
@@ -92,11 +148,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         run = Path(config.workerinput[_RUN_FOLDER])
     else:
-        base = Path(config.option.output)
-        config.stash[_BASE_CREATED] = not base.exists()
-        run = base / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+        if _RUN not in config.stash:  # pytest.main() from a program that skipped pytest_cmdline_main
+            pytest_cmdline_main(config)
+        run = config.stash[_RUN]
         _check_browser_options(config)
     config.stash[_RUN] = run
+    if html_report.active(config):
+        config.pluginmanager.register(html_report.HtmlReportHooks(), "e2e-html-report")
     # pytest-playwright reads --output for each test's folder (and deletes it at the start of a session: see
     # delete_output_dir below). The folder itself appears with the first artifact.
     config.option.output = str(run)
@@ -169,6 +227,7 @@ def scenario_id(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _drop_default_report_without_browser_tests(config, items)
     ids = {item: scenario_id(item) for item in items}
     for item, scenario in ids.items():
         if scenario:
@@ -205,6 +264,8 @@ def new_context(new_context: Callable[..., BrowserContext], request: pytest.Fixt
     """pytest-playwright's context factory, with every context's traffic watched for values to scrub."""
     seen = request.node.stash.setdefault(_SEEN, set())
     watches = request.node.stash.setdefault(_WATCHES, [])
+    labels = request.node.stash.setdefault(_LABELS, HandleLabels())
+    live = _live_hops(request, labels) if request.config.getoption("hops_live", False) else None
 
     def sink(found: set[str]) -> None:
         seen.update(found)
@@ -212,12 +273,32 @@ def new_context(new_context: Callable[..., BrowserContext], request: pytest.Fixt
 
     def create(**kwargs: Any) -> BrowserContext:
         context = new_context(**kwargs)
-        watches.append(NetworkWatch(context, sink))
+        watches.append(NetworkWatch(context, sink, on_hop=live))
         return context
 
     yield create
     for watch in watches:  # before pytest-playwright closes the contexts (its teardown runs after this one)
         watch.drain()
+
+
+def _live_hops(request: pytest.FixtureRequest, labels: HandleLabels) -> LiveHops:
+    """--hops-live: each hop on the terminal as it is answered, past pytest's output capture."""
+    config = request.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        if reporter is None:
+            return
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+            reporter.ensure_newline()
+            reporter.write_line(line)
+
+    def parties() -> Parties:
+        stack = request.node.funcargs.get("stack")
+        return Parties.of(stack) if stack is not None else Parties()
+
+    return LiveHops(write, parties, labels)
 
 
 @pytest.fixture(scope="session")
@@ -237,6 +318,11 @@ def browser(launch_browser: Callable[[], Browser]) -> Generator[Browser, None, N
 _first_failures: dict[int, tuple[BaseException, str]] = {}
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    item.stash[_STARTED] = time.time()  # the back channel is read from here on (not the fixtures' provisioning)
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     if call.excinfo is not None:
@@ -246,15 +332,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         for watch in item.stash.get(_WATCHES, []):  # what the browser saw, to keep it out of this report
             watch.drain()
+        _record_timeline(item, report)
     if report.when == "setup" and report.failed and call.excinfo is not None:
         _report_broken_fixture_once(item, report, call.excinfo.value)
     elif report.when == "call" and report.failed and call.excinfo is not None:
+        item.stash[_FAILED] = True
         summary = _headline(item, call.excinfo.value)
         if summary:
             attach_headline(report, summary)
+            report.e2e_failed_hop = scrub_text(summary.splitlines()[0])  # type: ignore[attr-defined]
     scrub_report(report)
     if report.when == "teardown":
         _scrub_test_artifacts(item)
+        folder = getattr(item, "funcargs", {}).get("output_path")
+        if item.stash.get(_FAILED, False) and folder and html_report.active(item.config):
+            html_report.attach_failure_artifacts(report, Path(folder), item.config)
+
+
+def _record_timeline(item: pytest.Item, report: pytest.TestReport) -> None:
+    """The test's hops (browser and back channel), kept for its failure report, and drawn in the HTML report."""
+    watches = item.stash.get(_WATCHES, [])
+    if not watches:
+        return
+    stack = getattr(item, "funcargs", {}).get("stack")
+    labels = item.stash.setdefault(_LABELS, HandleLabels())
+    timeline = test_timeline(watches, stack, item.stash.get(_STARTED, 0.0), labels)
+    item.stash[TIMELINE] = timeline
+    if html_report.active(item.config):
+        html_report.attach_timeline(report, timeline, item.stash.get(_SEEN, set()))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -301,7 +406,9 @@ def _headline(item: pytest.Item, error: BaseException) -> str:
     if page is not None and "the browser shows" not in str(error):
         with contextlib.suppress(PlaywrightError):
             state = describe_page(page) if not page.is_closed() else None
-    return headline(error, state, _expected_artifacts(item))
+    timeline = item.stash.get(TIMELINE, None)
+    hops = timeline.render_text(last=REPORTED_HOPS) if timeline is not None else None
+    return headline(error, state, _expected_artifacts(item), hops)
 
 
 def _expected_artifacts(item: pytest.Item) -> list[tuple[str, Path]]:
@@ -340,11 +447,13 @@ def _scrub_test_artifacts(item: pytest.Item) -> None:
     scrubber.tree(Path(folder))
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The report files pytest and pytest-html wrote (the files themselves, nothing else in their folders)."""
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]:
+    """The report files pytest and pytest-html wrote (the files themselves, nothing else in their folders): after
+    every other implementation, as pytest-html writes its file last (trylast) and rewrites it whole."""
     from e2e.support.artifacts.scrub import known_values
 
+    yield
     config = session.config
     reports = [getattr(config.option, "xmlpath", None), getattr(config.option, "htmlpath", None)]
     paths = [Path(os.path.expandvars(p)).expanduser() for p in reports if p]
@@ -362,6 +471,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     kinds = {"trace": ".zip", "screenshot": ".png", "video": ".webm"}
     counts = {kind: sum(p.suffix == ext for p in files) for kind, ext in kinds.items()}
+    report = html_report.html_report_path(config)
+    counts["HTML report"] = sum(report is not None and p.absolute() == report for p in files)
     counts["other file"] = len(files) - sum(counts.values())
     listed = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items() if n)
     terminalreporter.write_line(f"artifacts of this run (secrets scrubbed): {_shown(run, config)}/ ({listed})")
+    if report is not None and report.is_file():
+        terminalreporter.write_line(f"HTML report (hop timelines, screenshots, traces): {_shown(report, config)}")

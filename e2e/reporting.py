@@ -81,8 +81,11 @@ class HeadlinedRepr(TerminalRepr):
         return getattr(self.inner, name)
 
 
-def headline(error: BaseException, page_state: str | None, artifacts: list[tuple[str, Path]]) -> str:
-    """The hop (or the error), what the page showed, and where the trace and screenshot are."""
+def headline(
+    error: BaseException, page_state: str | None, artifacts: list[tuple[str, Path]], hops: str | None = None
+) -> str:
+    """The hop (or the error), what the page showed, where the trace and screenshot are, and the hop timeline
+    (e2e/timeline.py, its last hops) when there is one."""
     message = str(error).strip()
     lines = message.splitlines() if message else []
     head = lines[0] if lines else type(error).__name__
@@ -93,6 +96,8 @@ def headline(error: BaseException, page_state: str | None, artifacts: list[tuple
         out.append(f"  the browser shows: {page_state}")
     for kind, path in artifacts:
         out.append(f"  {kind + ':':<11} {path}")
+    if hops:
+        out += ["", *hops.splitlines()]
     return "\n".join(out)
 
 

@@ -35,6 +35,11 @@ class EmulatorControls:
     def clear_log(self) -> None:
         self._call("DELETE", "/log")
 
+    def log_since(self, since: float) -> list[dict[str, Any]]:
+        """Every retained request begun at or after `since` (epoch seconds), also those clear_log() hid: what the
+        hop timeline shows of the back channel."""
+        return self._call("GET", "/log", params={"since": since})
+
     def clock(self) -> dict[str, Any]:
         """{"now": seconds since the epoch, "offset": seconds, "frozen": bool}; Logto adds its waits ("timers",
         "last_timer_id")."""

@@ -85,8 +85,14 @@ async def clear_faults(request: Request) -> Response:
 
 
 async def get_log(request: Request) -> Response:
+    """What the tenant received since the last DELETE; ?since=EPOCH: every retained request begun since then,
+    also those a DELETE hid (the hop timeline reads these)."""
     tenant: Tenant = request.app.state.tenant
-    return JSONResponse(tenant.log.entries())
+    since = request.query_params.get("since")
+    try:
+        return JSONResponse(tenant.log.entries(float(since) if since is not None else None))
+    except ValueError:
+        return JSONResponse({"error": "since must be a number (epoch seconds)"}, status_code=400)
 
 
 async def clear_log(request: Request) -> Response:

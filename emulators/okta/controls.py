@@ -33,7 +33,8 @@ async def health(request: Request) -> Response:
 
 async def get_log(request: Request) -> Response:
     """?path= filters; with ?await_count=n (and path) it first waits until n such requests were answered (up to
-    ?await_seconds=, default 10; 409 after that), so a test waits on an event rather than polling."""
+    ?await_seconds=, default 10; 409 after that), so a test waits on an event rather than polling. ?since=EPOCH:
+    every retained request begun since then, also those a DELETE hid (the hop timeline reads these)."""
     org: Org = request.app.state.org
     path = request.query_params.get("path")
     wanted = request.query_params.get("await_count")
@@ -46,7 +47,11 @@ async def get_log(request: Request) -> Response:
             return JSONResponse({"error": "await_count needs path"}, status_code=400)
         if not await run_in_threadpool(org.log.wait_for, path, count, limit):
             return JSONResponse({"error": f"fewer than {count} requests to {path}"}, status_code=409)
-    entries = org.log.entries()
+    since = request.query_params.get("since")
+    try:
+        entries = org.log.entries(float(since) if since is not None else None)
+    except ValueError:
+        return JSONResponse({"error": "since must be a number (epoch seconds)"}, status_code=400)
     if path:
         entries = [e for e in entries if e["path"] == path]
     return JSONResponse(entries)

@@ -12,7 +12,9 @@ runs fail, so failing paths (retained traces, failure screenshots, tracebacks) a
 - J2: Okta's identify request is aborted, so J2 stops inside the Okta sign-in, with the password among the
   arguments of the frames on the stack.
 Each context also records a HAR and saves its storage state into the test's output folder, as a user of
-pytest-playwright may do, so that those kinds of file are audited too.
+pytest-playwright may do, so that those kinds of file are audited too. With ARTIFACT_AUDIT_HAR_DIR set, the HARs
+go there instead, as recorded (not scrubbed: outside the run's output), one per context named after the test:
+the HAR doctor's tests read them (tests/har/), and ARTIFACT_AUDIT_NO_FAULTS=1 leaves J1 and J2 as they are.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from e2e.support.logto.admin import LogtoManagementClient
 from e2e.support.okta.admin import OktaManagementClient
 
 RECORD = Path(os.environ.get("ARTIFACT_AUDIT_RECORD", "audit-record.jsonl"))
+HAR_DIR = os.environ.get("ARTIFACT_AUDIT_HAR_DIR")
+_contexts_of_test: dict[str, int] = {}
 _lock = threading.Lock()
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 # Names under which the parties send what grants access (OAuth 2.0, OIDC, Okta IDX, Logto's experience API).
@@ -125,9 +129,11 @@ def _set_cookie(header: str, host: str, where: str) -> None:
             _record(cookie_kind(name.strip(), host), value, where)
 
 
-def _on_request(request: Request) -> None:
+def _on_request_done(request: Request) -> None:
+    """The headers the browser sent, read once the request is over: Chromium gives them with the answer, so reading
+    them in the `request` handler blocks Playwright's events until then (a request Logto holds for 30 s made F5's
+    own wait for it time out)."""
     where = f"request {request.method} {urlsplit(request.url).path}"
-    _url(request.url, where)
     try:
         headers = request.all_headers()
     except Error:
@@ -137,6 +143,11 @@ def _on_request(request: Request) -> None:
         _cookie_header(headers["cookie"], host, where)
     if "authorization" in headers:
         _record("authorization header", headers["authorization"].split(" ", 1)[-1], where)
+
+
+def _on_request(request: Request) -> None:
+    where = f"request {request.method} {urlsplit(request.url).path}"
+    _url(request.url, where)
     try:
         body = request.post_data
     except (Error, UnicodeDecodeError):
@@ -188,10 +199,18 @@ _original_close = BrowserContext.close
 
 
 def _new_context(self: Browser, **kwargs: Any) -> BrowserContext:
-    har = _test_output() / "network.har"
+    if HAR_DIR:
+        nodeid = _current_test["nodeid"]
+        _contexts_of_test[nodeid] = _contexts_of_test.get(nodeid, 0) + 1
+        count = _contexts_of_test[nodeid]
+        har = Path(HAR_DIR) / f"{slugify(nodeid)}{'' if count == 1 else f'-{count}'}.har"
+    else:
+        har = _test_output() / "network.har"
     har.parent.mkdir(parents=True, exist_ok=True)
     context = _original_new_context(self, **kwargs, record_har_path=str(har))
     context.on("request", _on_request)
+    context.on("requestfinished", _on_request_done)
+    context.on("requestfailed", _on_request_done)
     context.on("response", _on_response)
     return context
 
@@ -285,7 +304,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _audit_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     name = request.node.name
-    if name.startswith("test_j1_"):
+    if os.environ.get("ARTIFACT_AUDIT_NO_FAULTS"):
+        pass
+    elif name.startswith("test_j1_"):
         request.getfixturevalue("logto_controls").arm("upstream.token_unreachable", times=None)
     elif name.startswith("test_j2_"):
         page: Page = request.getfixturevalue("page")
