@@ -87,12 +87,21 @@ def bind_socket(host: str, port: int, *, purpose: str = "server") -> tuple[socke
     return sock, Site(host=host, port=sock.getsockname()[1])
 
 
+# How long an idle keep-alive connection stays open (s). uvicorn's default, 5 s, equals httpx's keepalive_expiry:
+# a client reusing a connection idle for just under 5 s raced the server closing it, and a loaded run got
+# "Connection reset by peer" (stress run, J9's emulator controls). Real front ends keep idle connections longer
+# (nginx 75 s), so clients, which drop theirs first, never send on a connection being closed.
+KEEP_ALIVE_SECONDS = 75
+
+
 def uvicorn_config(app: Any, tls: TlsFiles | None = None) -> uvicorn.Config:
     """Quiet uvicorn settings shared by every server here; with tls, it serves HTTPS."""
     options: dict[str, Any] = {}
     if tls is not None:
         options = {"ssl_certfile": str(tls.cert_chain), "ssl_keyfile": str(tls.private_key)}
-    return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, **options)
+    return uvicorn.Config(
+        app, lifespan="on", log_level="warning", access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS, **options
+    )
 
 
 def listening_socket(fd: int) -> socket.socket:
