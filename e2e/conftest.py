@@ -12,6 +12,7 @@ from playwright.sync_api import Page
 from e2e.journey import SsoJourney
 from e2e.pages.base import bound_every_wait
 from e2e.support.app.authjs import AUTHJS_APPS, AuthjsAppError, ensure_built
+from e2e.support.app.controls import AppControls
 from e2e.support.identities import IdentityFactory
 from e2e.support.logto.controls import LogtoControls
 from e2e.support.okta.controls import OktaControls
@@ -169,6 +170,17 @@ def first_time_user(user: SsoUser, stack: Stack) -> SsoUser:
         pytest.skip("needs Logto Management API credentials (LOGTO_M2M_APP_ID/SECRET) to check the Logto user")
     assert stack.logto_admin.find_users_by_email(user.email) == []
     return user
+
+
+@pytest.fixture
+def app_controls(stack: Stack) -> Iterator[AppControls]:
+    """The sample app's clock; put back after the test."""
+    if "app" not in stack.embedded:
+        pytest.skip("embedded-only: needs the sample app's test clock")
+    controls = AppControls(stack.app_url)
+    yield controls
+    controls.reset_clock()
+    controls.close()
 
 
 @pytest.fixture

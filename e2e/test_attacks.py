@@ -208,17 +208,6 @@ def logto_session_alive(journey: SsoJourney, stack: Stack, metadata: dict[str, A
     return "code" in answer
 
 
-@pytest.fixture
-def app_controls(stack: Stack) -> Iterator[AppControls]:
-    """The sample app's clock; put back after the test."""
-    if "app" not in stack.embedded:
-        pytest.skip("embedded-only: needs the sample app's test clock")
-    controls = AppControls(stack.app_url)
-    yield controls
-    controls.reset_clock()
-    controls.close()
-
-
 def needs_app_client(stack: Stack) -> None:
     if stack.provisioned is None:
         pytest.skip("needs the app's Logto client id and secret (provisioned, or LOGTO_APP_ID/SECRET)")
