@@ -19,17 +19,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from e2e.journey import SsoJourney  # noqa: E402
 from e2e.support.artifacts.network_watch import NetworkWatch  # noqa: E402
@@ -87,9 +92,138 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def spawn_floor() -> tuple[subprocess.Popen[str], dict]:
+    """benchmarks/floor_sites.py in a process of its own, as the stack is; stopped by closing its stdin."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "floor_sites.py")],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        raise SystemExit(f"the floor sites exited with {process.wait()} before they were ready")
+    return process, json.loads(line)
+
+
+# The floor's waits: a predicate evaluated on every animation frame (~16 ms), the quickest a page state can be seen.
+def _until(page: Page, predicate: str) -> None:
+    page.wait_for_function(predicate, polling="raf", timeout=15_000)
+
+
+def floor_journey(page: Page, sites: dict) -> tuple[float, float]:
+    """The floor: benchmarks/floor_sites.py's pages driven hop for hop as the page objects drive the embedded
+    journey (same navigations, redirects, fetches and assertions). Returns (sign-in + assertions, sign-out) in s."""
+    app, broker, idp = sites["app_url"], sites["broker_url"], sites["idp_url"]
+    t0 = time.perf_counter()
+    page.goto(app + "/")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(broker + "/sign-in", wait_until="commit")
+    page.locator('input[name="identifier"]').fill("floor@example.com")
+    _until(page, "() => document.querySelector('button')?.textContent === 'Single Sign-On'")
+    page.locator("button").click()
+    page.wait_for_url(idp + "/oauth2/v1/authorize?**", wait_until="commit")
+    _until(page, "() => document.body?.dataset.ready === 'function'")
+    page.locator('input[name="identifier"]').fill("floor")
+    page.locator('input[data-type="save"]').click()
+    _until(page, "() => document.querySelector('input[type=password]') !== null")
+    page.locator('input[type="password"]').fill("floor")
+    page.locator('input[data-type="save"]').click()
+    page.wait_for_url(app + "/", wait_until="commit")
+    page.get_by_role("button", name="Sign Out").wait_for()
+    session = page.evaluate(_FETCH_JSON, app + "/api/auth/session")
+    claims = page.evaluate(_FETCH_JSON, app + "/api/test/id-token")
+    assert session["user"]["email"] == "floor@example.com" and claims["header"]["alg"] == "ES384"
+    t1 = time.perf_counter()
+    page.goto(app + "/")  # as SsoJourney.sign_out opens the app first
+    page.get_by_role("button", name="Sign Out").click()
+    page.get_by_role("button", name="Sign In").wait_for()
+    assert page.evaluate(_FETCH_JSON, app + "/api/auth/session") is None
+    return t1 - t0, time.perf_counter() - t1
+
+
+_FETCH_JSON = "async (url) => (await fetch(url, { credentials: 'include' })).json()"
+
+
+@dataclass
+class Series:
+    """One journey's figures over the runs: sign-in + assertions and sign-out (s), and its timelines."""
+
+    name: str
+    sign_ins: list[float] = field(default_factory=list)
+    sign_outs: list[float] = field(default_factory=list)
+    timelines: list[Timeline] = field(default_factory=list)
+
+    def record(self, sign_in: float, sign_out: float, timeline: Timeline) -> None:
+        self.sign_ins.append(sign_in)
+        self.sign_outs.append(sign_out)
+        self.timelines.append(timeline)
+
+    @property
+    def totals(self) -> list[float]:
+        return [a + b for a, b in zip(self.sign_ins, self.sign_outs, strict=True)]
+
+
+def timed_run(browser: Browser, series: Series, parties: Any, journey: Callable[[Page], tuple[float, float]]) -> None:
+    """One journey in a fresh browser context, as the tests run each; its browser hops and, for an embedded
+    stack, the back channel its parties received."""
+    context = browser.new_context(locale="en-US")
+    watch = NetworkWatch(context, lambda _found: None)
+    started = time.time()
+    sign_in, sign_out = journey(context.new_page())
+    watch.drain()
+    series.record(sign_in, sign_out, test_timeline([watch], parties, started, HandleLabels()))
+    context.close()
+
+
+def suite_journey(stack: Any, user: SsoUser, app_id: str | None) -> Callable[[Page], tuple[float, float]]:
+    """The suite's J1 through its page objects (e2e/journey.py), with its assertions; returns a journey function."""
+
+    def run(page: Page) -> tuple[float, float]:
+        journey = SsoJourney(page, stack, timeout_ms=15_000)
+        t0 = time.perf_counter()
+        session = journey.sign_in_with_enterprise_sso(user)
+        claims = journey.app.id_token()
+        assert session["user"]["email"] == user.email
+        if app_id is not None:  # the sample app shows its verified ID token
+            assert claims and claims["header"]["alg"] == "ES384" and claims["claims"]["aud"] == app_id
+        t1 = time.perf_counter()
+        journey.sign_out()
+        assert journey.app.session() is None
+        return t1 - t0, time.perf_counter() - t1
+
+    return run
+
+
+def hop_shape(timelines: list[Timeline]) -> str:
+    """The browser's hops of one run (the first), counted by kind: what the floor must match."""
+    kinds = Counter(hop.kind for hop in timelines[0].hops if hop.channel == "browser")
+    back = sum(1 for hop in timelines[0].hops if hop.channel != "browser")
+    plural = {"navigation": "navigations", "redirect": "redirects", "form post": "form posts", "fetch": "fetches"}
+    shape = ", ".join(f"{kinds[kind]} {plural[kind]}" for kind in ("navigation", "redirect", "form post", "fetch"))
+    return shape + (f"; {back} back-channel calls logged" if back else "")
+
+
+def ratio_lines(floor: Series, others: list[Series]) -> list[str]:
+    lines = [
+        f"{'journey':<34} {'sign-in p50':>11} {'ratio':>6} {'sign-out p50':>12} {'ratio':>6} {'both p50':>9} {'ratio':>6}"
+    ]
+    base = [statistics.median(values) for values in (floor.sign_ins, floor.sign_outs, floor.totals)]
+    for series in [floor, *others]:
+        cells = []
+        for value, floor_value in zip(
+            (statistics.median(v) for v in (series.sign_ins, series.sign_outs, series.totals)), base, strict=True
+        ):
+            cells.append(f"{value * 1000:8.0f} ms x{value / floor_value:4.2f}")
+        lines.append(f"{series.name:<34} " + "  ".join(cells))
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=20, help="journeys to time (default 20)")
+    parser.add_argument("--runs", type=int, default=20, help="journeys to time, of each kind (default 20)")
     parser.add_argument("--stack-starts", type=int, default=5, help="cold stack starts to time (default 5)")
     args = parser.parse_args()
 
@@ -104,12 +238,13 @@ def main() -> int:
     warm_starts: list[float] = []
     for _ in range(args.stack_starts):
         started = time.perf_counter()
-        warm = start_stack(settings)
+        warm = start_stack(load_settings({}, dotenv_path=None))  # all embedded, whatever the environment says
         warm_starts.append(time.perf_counter() - started)
         warm.stop()
 
+    floor_process, floor_sites = spawn_floor()
     process, info, _ = spawn_stack()
-    stack = SimpleNamespace(
+    embedded = SimpleNamespace(
         app_url=info["app_url"],
         logto_endpoint=info["logto_endpoint"],
         okta_issuer=info["okta_issuer"],
@@ -117,10 +252,17 @@ def main() -> int:
         embedded={"app", "logto", "okta"},
     )
     user = SsoUser(email=info["email"], okta_username=info["okta_username"], password=Secret(info["password"]))
-    sign_ins: list[float] = []
-    sign_outs: list[float] = []
-    totals: list[float] = []
-    timelines: list[Timeline] = []
+    floor_parties = SimpleNamespace(
+        app_url=floor_sites["app_url"], logto_endpoint=floor_sites["broker_url"], okta_issuer=floor_sites["idp_url"]
+    )
+    # With LOGTO_ENDPOINT set: the same journey on that Logto (the app and Okta embedded unless configured too).
+    configured = start_stack(settings) if settings.logto is not None else None
+    floor = Series("floor (benchmarks/floor_sites.py)")
+    series = [Series("embedded (app, Logto, Okta)")]
+    journeys = [suite_journey(embedded, user, info["app_id"])]
+    if configured is not None:
+        series.append(Series(f"Logto at {settings.logto.endpoint}"))
+        journeys.append(suite_journey(configured, configured.user, None))
     try:
         with sync_playwright() as playwright:
             executable = chromium_executable()
@@ -129,42 +271,42 @@ def main() -> int:
                 if executable
                 else playwright.chromium.launch(args=HERMETIC_ARGS)
             )
-            for _ in range(args.runs):
-                context = browser.new_context(locale="en-US")
-                watch = NetworkWatch(context, lambda _found: None)
-                started = time.time()
-                page = context.new_page()
-                journey = SsoJourney(page, stack, timeout_ms=15_000)  # type: ignore[arg-type]
-                t0 = time.perf_counter()
-                session = journey.sign_in_with_enterprise_sso(user)
-                claims = journey.app.id_token()
-                assert session["user"]["email"] == user.email
-                assert claims and claims["header"]["alg"] == "ES384" and claims["claims"]["aud"] == info["app_id"]
-                t1 = time.perf_counter()
-                journey.sign_out()
-                assert journey.app.session() is None
-                t2 = time.perf_counter()
-                sign_ins.append(t1 - t0)
-                sign_outs.append(t2 - t1)
-                totals.append(t2 - t0)
-                watch.drain()
-                timelines.append(test_timeline([watch], stack, started, HandleLabels()))
-                context.close()
+            for _ in range(args.runs):  # interleaved, so that a drift of the machine weighs on each alike
+                timed_run(browser, floor, floor_parties, lambda page: floor_journey(page, floor_sites))
+                for each, journey in zip(series, journeys, strict=True):
+                    timed_run(browser, each, embedded if each is series[0] else configured, journey)
             browser.close()
         rss = peak_rss_mib(process.pid)
     finally:
         process.terminate()
         process.wait(10)
+        assert floor_process.stdin is not None
+        floor_process.stdin.close()
+        floor_process.wait(10)
+        if configured is not None:
+            configured.stop()
 
-    print(f"Benchmark on {sys.platform}, Python {sys.version.split()[0]}")
+    print(
+        f"Benchmark on {sys.platform}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.2f} at the end"
+    )
     print(summary("stack ready (new process)", cold_starts))
     print(summary("stack ready (warm process)", warm_starts))
-    print(summary("sign-in + assertions", sign_ins))
-    print(summary("sign-out", sign_outs))
-    print(summary("sign-in + assertions + sign-out", totals))
+    for each in [floor, *series]:
+        print(f"{each.name}:")
+        print(summary("  sign-in + assertions", each.sign_ins))
+        print(summary("  sign-out", each.sign_outs))
+        print(summary("  sign-in + assertions + sign-out", each.totals))
     print(f"{'stack peak memory (RSS)':<34} {rss:7.0f} MiB after {args.runs} journeys")
     print()
-    print("\n".join(hop_table(timelines)))
+    print("ratio to the floor (medians):")
+    print("\n".join("  " + line for line in ratio_lines(floor, series)))
+    print()
+    print("hop shape of one run, browser side:")
+    for each in [floor, *series]:
+        print(f"  {each.name:<34} {hop_shape(each.timelines)}")
+    print()
+    print("\n".join(hop_table(series[0].timelines)))
     return 0
 
 

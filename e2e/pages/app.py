@@ -42,7 +42,7 @@ class AppHomePage(PageObject):
 
     def _wait_until_loaded(self) -> None:
         self._wait_for_url(re.compile("^" + re.escape(self.base_url) + r"/(\?.*)?$"))
-        expect(self.sign_in_button.or_(self.sign_out_button).first).to_be_visible(timeout=self.timeout_ms)
+        self._expect_shown_unless_blocked(self.sign_in_button.or_(self.sign_out_button))
 
     def click_sign_in(self) -> None:
         """Start a sign-in: the browser leaves for Logto."""

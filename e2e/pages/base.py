@@ -7,8 +7,9 @@ from typing import ClassVar
 from urllib.parse import unquote
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
+from e2e.pages.blockers import blocking_page, blocking_reason
 from e2e.support.artifacts.secret_fields import REDACTED, is_secret_param
 
 # Places where the services put what a user is told: Logto toasts and inline errors, Okta's widget alerts,
@@ -136,6 +137,15 @@ class PageObject:
 
     def _wait_until_loaded(self) -> None:
         raise NotImplementedError
+
+    def _expect_shown_unless_blocked(self, shown: Locator) -> None:
+        """Wait until `shown` is visible, or until the browser shows a whole-page blocker (a rate-limit page, a
+        CAPTCHA: e2e/pages/blockers.py) instead; raises AssertionError at once in the second case, so the hop
+        reports the blocker without waiting out the bound."""
+        blocker = blocking_page(self.page)
+        expect(shown.or_(blocker).first).to_be_visible(timeout=self.timeout_ms)
+        if not shown.first.is_visible():
+            raise AssertionError(blocking_reason(self.page) or f"a blocking page instead of the {self.name}")
 
     def _wait_for_url(self, url: str | re.Pattern[str]) -> None:
         """Wait until the page's URL matches (now, or by a navigation or a history change that commits later).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 # Okta's texts: errors.E0000047 in the widget bundle, and the errorSummary of its 429 answers.
 RATE_LIMIT_TEXTS = (
@@ -30,6 +30,16 @@ LOCKOUT_TEXTS = (
     "This factor is suspended for your account due to too many failed attempts",
     "Account locked",
 )
+
+
+def blocking_page(page: Page) -> Locator:
+    """What only a whole-page blocker shows (a rate-limit page, a CAPTCHA): a page object waits for its own page
+    or this, so a journey that meets one stops at once instead of waiting out its bound. Lockout texts are left
+    out: they appear inside pages that are otherwise what was expected (the widget's error area)."""
+    found = page.locator(", ".join(CAPTCHA_SELECTORS))
+    for text in RATE_LIMIT_TEXTS:
+        found = found.or_(page.get_by_text(text, exact=False))
+    return found
 
 
 def blocking_reason(page: Page, last_status: int | None = None) -> str | None:

@@ -104,8 +104,8 @@ class LogtoSignInPage(_LogtoPage):
 
     def _wait_until_loaded(self) -> None:
         self._wait_for_url(self._url_pattern())
+        self._expect_shown_unless_blocked(self.identifier)
         expect(self.page).to_have_title(SIGN_IN_TITLE, timeout=self.timeout_ms)
-        expect(self.identifier).to_be_visible(timeout=self.timeout_ms)
 
     def type_email(self, email: str) -> None:
         self.identifier.fill(email)

@@ -158,6 +158,7 @@ class _OktaWidgetPage(PageObject):
         self.widget = OktaWidget(page)
 
     def _wait_until_loaded(self) -> None:
+        self._expect_shown_unless_blocked(self.widget.heading.filter(has_text=self.heading_text))
         expect(self.widget.heading).to_have_text(self.heading_text, timeout=self.timeout_ms)
 
     def expect_error(self, text: str) -> None:

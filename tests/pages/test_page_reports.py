@@ -3,13 +3,17 @@ stop a journey for reasons outside the suite (e2e/pages/blockers.py), on represe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, Route
 
-from e2e.pages.base import describe_page, redact_url
+from e2e.pages.app import AppHomePage
+from e2e.pages.base import PageObject, WrongPageError, describe_page, redact_url
 from e2e.pages.blockers import blocking_reason
+from e2e.pages.logto import LogtoSignInPage
+from e2e.pages.okta import OktaIdentifyPage
 
 Show = Callable[[str, str], None]
 
@@ -205,3 +209,41 @@ def test_blocking_reason_tells_rate_limits_captchas_and_lockouts_from_ordinary_p
 ) -> None:
     show(url, html)
     assert blocking_reason(page, last_status) == reason
+
+
+# ---- a page object meeting a blocker stops there, naming it, instead of waiting out its bound -----------------------
+@pytest.mark.parametrize(
+    ("url", "html", "make", "reason"),
+    [
+        pytest.param(
+            OKTA_AUTHORIZE,
+            "<h1>Too Many Requests</h1><p>API call exceeded rate limit due to too many requests.</p>",
+            lambda page: OktaIdentifyPage(page, timeout_ms=900_000),
+            "rate-limited by Okta at /oauth2/v1/authorize",
+            id="okta-widget-page-rate-limited",
+        ),
+        pytest.param(
+            LOGTO_SIGN_IN,
+            "<div class='captcha-container'><p>Verify you are human</p></div>",
+            lambda page: LogtoSignInPage(page, "https://tenant.logto.example", timeout_ms=900_000),
+            "CAPTCHA shown by tenant.logto.example at /sign-in",
+            id="logto-sign-in-captcha",
+        ),
+        pytest.param(
+            "https://app.example/",
+            "<p>You exceeded the maximum number of requests. Try again in a while.</p>",
+            lambda page: AppHomePage(page, "https://app.example", timeout_ms=900_000),
+            "rate-limited by app.example at /",
+            id="app-home-rate-limited",
+        ),
+    ],
+)
+def test_a_page_object_facing_a_blocking_page_fails_at_once_naming_the_blocker(
+    show: Show, page: Page, url: str, html: str, make: Callable[[Page], PageObject], reason: str
+) -> None:
+    """With a 15-minute bound, the page object's failure names the blocker: only a wait that stopped on the
+    blocking page can say so (a wait that ran out would name the locator it waited for, and pytest-timeout would
+    end the test first)."""
+    show(url, html)
+    with pytest.raises(WrongPageError, match=re.escape(reason)):
+        make(page).expect_loaded()
