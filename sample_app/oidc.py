@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -74,9 +75,16 @@ class VerifiedSignIn:
 
 
 class LogtoClient:
-    def __init__(self, config: SampleAppConfig, http: httpx.AsyncClient, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: SampleAppConfig,
+        http: httpx.AsyncClient,
+        clock: Clock | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.config = config
         self._http = http
+        self._tls = tls or httpx.create_ssl_context()
         self.clock = clock or Clock()
         self._metadata: dict[str, Any] | None = None
         self._jwks: dict[str, Any] | None = None
@@ -90,6 +98,7 @@ class LogtoClient:
             scope=self.config.scopes,
             code_challenge_method="S256",
             timeout=self._http.timeout,
+            verify=self._tls,
         )
 
     async def metadata(self) -> dict[str, Any]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import ClassVar
 from urllib.parse import unquote
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from e2e.pages.blockers import blocking_page, blocking_reason
 from e2e.support.artifacts.secret_fields import REDACTED, is_secret_param
@@ -114,6 +117,31 @@ def bound_every_wait(page: Page, timeout_ms: float) -> None:
     set_default_timeout(timeout_ms)
 
 
+# Playwright re-checks an `expect` or a `wait_for` at 0, 20, 70, 170 and 270 ms and then every 500 ms, but its
+# backoff leaves out every step longer than a fifth of the timeout (retryWithProgressAndBackoff, playwright-core
+# server/frames.ts): a timeout under 2.5 s keeps the checks 100 ms apart, one under 125 ms keeps them 20 ms apart.
+# A page state that comes 300 ms in, as Logto's debounced SSO lookup or the widget's first page do, was seen up
+# to 500 ms late.
+def promptly(check: Callable[[float], None], timeout_ms: float, every_ms: int = 100) -> None:
+    """Run `check(slice_ms)` (an `expect` or a `wait_for`, given its timeout) in slices short enough that Playwright
+    re-checks every `every_ms` (20, 50 or 100 ms), until it passes or `timeout_ms` (ms) is spent. Raises the last
+    slice's error, its message saying the whole time waited. A check costs a round trip to the browser (a few ms
+    of CPU): 20 ms is for waits that last well under a second."""
+    slice_ms = {20: 100.0, 50: 250.0, 100: 2_400.0}[every_ms]
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        left_ms = (deadline - time.monotonic()) * 1000
+        try:
+            check(max(1.0, min(slice_ms, left_ms)))
+            return
+        except (AssertionError, PlaywrightTimeoutError) as exc:
+            if left_ms <= slice_ms:
+                exc.args = (
+                    f"{exc.args[0] if exc.args else exc} (re-checked every {every_ms} ms for {timeout_ms:.0f} ms)",
+                )
+                raise
+
+
 class PageObject:
     """A page a user sees. Subclasses name it and define what proves the browser is on it.
 
@@ -138,12 +166,12 @@ class PageObject:
     def _wait_until_loaded(self) -> None:
         raise NotImplementedError
 
-    def _expect_shown_unless_blocked(self, shown: Locator) -> None:
+    def _expect_shown_unless_blocked(self, shown: Locator, every_ms: int = 100) -> None:
         """Wait until `shown` is visible, or until the browser shows a whole-page blocker (a rate-limit page, a
         CAPTCHA: e2e/pages/blockers.py) instead; raises AssertionError at once in the second case, so the hop
         reports the blocker without waiting out the bound."""
-        blocker = blocking_page(self.page)
-        expect(shown.or_(blocker).first).to_be_visible(timeout=self.timeout_ms)
+        either = shown.or_(blocking_page(self.page)).first
+        promptly(lambda timeout: expect(either).to_be_visible(timeout=timeout), self.timeout_ms, every_ms)
         if not shown.first.is_visible():
             raise AssertionError(blocking_reason(self.page) or f"a blocking page instead of the {self.name}")
 
@@ -152,4 +180,4 @@ class PageObject:
 
         Event-driven (Playwright's navigation events), where `expect(page).to_have_url` polls: a redirect chain
         that lands after 1 s is seen when it lands, not at the next poll up to 500 ms later."""
-        self.page.wait_for_url(url, wait_until="commit", timeout=self.timeout_ms)
+        self.page.wait_for_url(url, wait_until="domcontentloaded", timeout=self.timeout_ms)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from e2e.pages.base import PageObject
+from e2e.pages.base import PageObject, promptly
 from e2e.support.settings import Secret
 
 # Logto's English phrases (packages/phrases-experience), as captured.
@@ -112,7 +112,8 @@ class LogtoSignInPage(_LogtoPage):
 
     def expect_sso_detected(self) -> None:
         """The 300 ms debounced domain lookup answered: the submit button now reads "Single Sign-On"."""
-        expect(self.submit).to_have_text(SSO_BUTTON, timeout=self.timeout_ms)
+        # about 0.35 s after typing: re-checked every 20 ms
+        promptly(lambda timeout: expect(self.submit).to_have_text(SSO_BUTTON, timeout=timeout), self.timeout_ms, 20)
         expect(self.sso_hint).to_be_visible(timeout=self.timeout_ms)
 
     def continue_with_single_sign_on(self, email: str) -> None:

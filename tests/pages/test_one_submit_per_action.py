@@ -133,10 +133,10 @@ def test_one_request_per_submit_through_the_journey_with_a_wrong_password_first(
         "POST /api/experience/identification",
         "POST /api/experience/submit",
     ]
-    report_ignored_clicks(identify.widget.ignored_clicks, variant)
+    report_ignored_submits(identify.widget.ignored_submits, variant)
 
 
-def report_ignored_clicks(count: int, variant: tuple[str, str]) -> None:
+def report_ignored_submits(count: int, variant: tuple[str, str]) -> None:
     print(f"{'-'.join(variant)}: the widget dropped {count} click(s) on submit, each repeated")
 
 
