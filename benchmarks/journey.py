@@ -1,18 +1,26 @@
-"""Benchmark of the embedded stack and the SSO journey: prints figures, asserts nothing about speed.
+"""Benchmark of the embedded stack and the SSO journey against its floor: prints figures, asserts nothing about speed.
 
     .venv/bin/python benchmarks/journey.py [--runs 20] [--stack-starts 5]
 
-Measures, on this machine:
+Measures, on this machine, in one run and one browser:
   - stack ready: from spawning `python -m e2e.support.stack --free-ports --json` until it reports ready
     (interpreter start, imports, keys, three servers, provisioning through the management APIs), and the
     same inside an already warm process (start_stack());
-  - sign-in: app home → Logto → Okta widget → back in the app with a session and a verified ID token;
-  - sign-out: app "Sign Out" → Logto end-session → app signed out;
+  - the floor: benchmarks/floor_sites.py, the same hops over trivial pages (same navigations, redirects, form
+    posts and fetches, Logto's 300 ms debounce, one load of the real widget bundle in a fresh context), driven
+    with in-page waits checked at every animation frame;
+  - the embedded journey through the suite's page objects: sign-in (app home → Logto → Okta widget → back in
+    the app with a session and a verified ID token) and sign-out (app "Sign Out" → Logto end-session → app
+    signed out); and, when LOGTO_ENDPOINT is set, the same journey on that Logto (with its M2M credentials,
+    as the suite runs against it);
+  - each journey's medians and their ratios to the floor's, and each journey's hop shape (so the floor's can be
+    seen to match);
   - the stack's peak memory (VmHWM of the stack process) after all runs;
-  - per hop of the sign-in and sign-out (e2e/timeline.py: the browser's navigations, redirects and protocol
-    fetches, and the back channel the embedded Logto and Okta received), the median start offset and duration
-    over the runs, and each hop's share of the journey's median span.
-Each run uses a fresh browser context, as the tests do.
+  - per hop of the embedded sign-in and sign-out (e2e/timeline.py: the browser's navigations, redirects and
+    protocol fetches, and the back channel the embedded Logto and Okta received), the median start offset and
+    duration over the runs, and each hop's share of the journey's median span.
+Each run uses a fresh browser context, as the tests do; the journeys take turns, so a drift of the machine
+weighs on each alike.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from e2e.journey import SsoJourney  # noqa: E402
 from e2e.support.artifacts.network_watch import NetworkWatch  # noqa: E402
 from e2e.support.browser import HERMETIC_ARGS, chromium_executable  # noqa: E402
 from e2e.support.hops import test_timeline  # noqa: E402
-from e2e.support.settings import Secret, load_settings  # noqa: E402
+from e2e.support.settings import SETTING_NAMES, Secret, load_settings  # noqa: E402
 from e2e.support.stack import SsoUser, start_stack  # noqa: E402
 from e2e.timeline import HandleLabels, Timeline, per_hop_medians  # noqa: E402
 
@@ -69,6 +77,13 @@ def hop_table(timelines: list[Timeline]) -> list[str]:
     return lines
 
 
+def all_embedded_environment() -> dict[str, str]:
+    """This environment without the suite's party settings and without .env: every party embedded, whatever the
+    benchmark itself was given (LOGTO_ENDPOINT is for the configured journey only)."""
+    environment = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
+    return {**environment, "E2E_DOTENV": "none"}
+
+
 def spawn_stack() -> tuple[subprocess.Popen[str], dict, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -76,6 +91,7 @@ def spawn_stack() -> tuple[subprocess.Popen[str], dict, float]:
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
+        env=all_embedded_environment(),
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -238,7 +254,7 @@ def main() -> int:
     warm_starts: list[float] = []
     for _ in range(args.stack_starts):
         started = time.perf_counter()
-        warm = start_stack(load_settings({}, dotenv_path=None))  # all embedded, whatever the environment says
+        warm = start_stack(load_settings({}, dotenv_path=None))  # all embedded, as spawn_stack's
         warm_starts.append(time.perf_counter() - started)
         warm.stop()
 
