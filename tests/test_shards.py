@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("pytester",)
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MERGE_JUNIT = PROJECT_ROOT / "scripts" / "merge-junit.py"
 
@@ -74,3 +76,37 @@ def test_the_merge_fails_on_a_failure_or_a_missing_shard(tmp_path: Path, problem
     assert result.returncode == 1
     if problem == "a missing shard":
         assert "2 of 3 shards reported" in result.stdout
+
+
+SHARD_TESTS = {
+    "test_one": "def test_a(): pass\ndef test_b(): pass\n",
+    "test_two": "import pytest\ndef test_c(): pytest.fail('a failure that stays visible')\n",
+}
+
+
+def test_the_shards_html_reports_merge_into_one_with_every_row_and_column(pytester: pytest.Pytester) -> None:
+    """What CI's report job does with the shards' pytest-html reports (pytest-html-merger): one report with every
+    test, the suite's own columns kept."""
+    pytester.makeconftest('pytest_plugins = ("e2e.plugin",)\n')
+    for shard, (name, source) in enumerate(SHARD_TESTS.items(), start=1):
+        pytester.makepyfile(**{name: source})
+        out = f"shards/test-results-{shard}"
+        pytester.runpytest_subprocess(
+            "-p", "no:randomly", "--output", out, "--html", f"{out}/run-1/report.html", "--self-contained-html", f"{name}.py"
+        )  # fmt: skip
+    reports = sorted((pytester.path / "shards").rglob("report.html"))
+    assert len(reports) == 2, reports
+
+    merger = Path(sys.executable).with_name("pytest_html_merger")
+    subprocess.run(
+        [str(merger), "-i", "shards", "-o", "report.html", "-t", "all shards"],
+        cwd=pytester.path,
+        check=True,
+        timeout=120,
+    )
+
+    merged = (pytester.path / "report.html").read_text()
+    assert "3 tests ran in" in merged
+    for test in ("test_a", "test_b", "test_c"):
+        assert f"::{test}" in merged, test
+    assert "Scenario" in merged and "Failed hop" in merged  # e2e/plugin.py's columns

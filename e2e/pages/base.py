@@ -176,8 +176,11 @@ class PageObject:
             raise AssertionError(blocking_reason(self.page) or f"a blocking page instead of the {self.name}")
 
     def _wait_for_url(self, url: str | re.Pattern[str]) -> None:
-        """Wait until the page's URL matches (now, or by a navigation or a history change that commits later).
+        """Wait until the page's URL matches (now, or by a navigation or a history change later) and that document
+        has been parsed (DOMContentLoaded).
 
         Event-driven (Playwright's navigation events), where `expect(page).to_have_url` polls: a redirect chain
-        that lands after 1 s is seen when it lands, not at the next poll up to 500 ms later."""
+        that lands after 1 s is seen when it lands, not at the next poll up to 500 ms later. Ending at
+        DOMContentLoaded rather than at the commit means the page's first check finds a server-rendered page whole
+        instead of polling while it streams in."""
         self.page.wait_for_url(url, wait_until="domcontentloaded", timeout=self.timeout_ms)
