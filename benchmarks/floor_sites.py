@@ -13,7 +13,8 @@ J1 sign-in and sign-out (benchmarks/journey.py prints both timelines' hop counts
          context each time) and then shows two trivial forms: POST introspect, POST identify, POST answer
          · GET /login/token/redirect → 302 broker /callback/<id>
   broker GET /callback/<id>: POST verify (back channel: IdP discovery, token, JWKS, userinfo) · POST
-         identification · PUT interaction-event · POST identification · POST submit · GET /oidc/auth/<uid> → 303
+         identification (on the first sign-in also PUT interaction-event and POST identification, as Logto
+         registers the person) · POST submit · GET /oidc/auth/<uid> → 303
          /consent → 303 /oidc/auth/<uid> → 303 app callback
   app    GET /api/auth/callback/logto (back channel: broker token, JWKS) → 302 /  ·  fetch /api/auth/session
   sign-out: POST /api/auth/signout → 302 broker GET /oidc/session/end (a page that posts itself) → POST confirm
@@ -132,9 +133,10 @@ CALLBACK_PAGE = """
   (async () => {
     const post = (path, method = 'POST') => fetch(path, { method }).then((answer) => answer.json());
     await post('/api/experience/verification/sso/c/verify');
-    await post('/api/experience/identification');
-    await post('/api/experience/interaction-event', 'PUT');
-    await post('/api/experience/identification');
+    if ((await post('/api/experience/identification')).registration) {  // the first sign-in registers the user
+      await post('/api/experience/interaction-event', 'PUT');
+      await post('/api/experience/identification');
+    }
     location.assign((await post('/api/experience/submit')).redirectTo);
   })();
 </script>"""
@@ -172,6 +174,15 @@ def broker_site(idp: str, app: str) -> Starlette:
     async def ok(request: Request) -> Response:
         return JSONResponse({})
 
+    registered: list[bool] = []
+
+    async def identification(request: Request) -> Response:
+        """As Logto's: the first sign-in of a person finds no user, and registers one (then identifies again)."""
+        if registered:
+            return JSONResponse({})
+        registered.append(True)
+        return JSONResponse({"registration": True})
+
     async def submit(request: Request) -> Response:
         return JSONResponse({"redirectTo": "/oidc/auth/first"})
 
@@ -189,7 +200,7 @@ def broker_site(idp: str, app: str) -> Starlette:
             Route("/api/experience/verification/sso/c/authorization-uri", authorization_uri, methods=["POST"]),
             Route("/callback/{connector}", static_page("Signing in", CALLBACK_PAGE)),
             Route("/api/experience/verification/sso/c/verify", verify, methods=["POST"]),
-            Route("/api/experience/identification", ok, methods=["POST"]),
+            Route("/api/experience/identification", identification, methods=["POST"]),
             Route("/api/experience/interaction-event", ok, methods=["PUT"]),
             Route("/api/experience/submit", submit, methods=["POST"]),
             Route("/oidc/token", ok, methods=["POST"]),

@@ -34,10 +34,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,10 +50,20 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from e2e.journey import SsoJourney  # noqa: E402
 from e2e.support.artifacts.network_watch import NetworkWatch  # noqa: E402
-from e2e.support.browser import HERMETIC_ARGS, chromium_executable  # noqa: E402
+from e2e.support.browser import HERMETIC_ARGS, chromium_executable, launch_args  # noqa: E402
 from e2e.support.hops import test_timeline  # noqa: E402
-from e2e.support.settings import SETTING_NAMES, Secret, load_settings  # noqa: E402
-from e2e.support.stack import SsoUser, start_stack  # noqa: E402
+from e2e.support.logto.admin import LogtoApiError  # noqa: E402
+from e2e.support.okta.admin import OktaApiError  # noqa: E402
+from e2e.support.provisioning import ProvisioningError  # noqa: E402
+from e2e.support.settings import (  # noqa: E402
+    SETTING_NAMES,
+    Secret,
+    Settings,
+    SettingsError,
+    apply_network_settings,
+    load_settings,
+)
+from e2e.support.stack import SsoUser, StackStartError, start_stack  # noqa: E402
 from e2e.timeline import HandleLabels, Timeline, per_hop_medians  # noqa: E402
 
 
@@ -106,6 +120,17 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def stop_process(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(10)
+
+
+def stop_floor(process: subprocess.Popen[str]) -> None:
+    assert process.stdin is not None
+    process.stdin.close()  # floor_sites.py stops when its stdin ends
+    process.wait(10)
 
 
 def spawn_floor() -> tuple[subprocess.Popen[str], dict]:
@@ -213,13 +238,24 @@ def suite_journey(stack: Any, user: SsoUser, app_id: str | None) -> Callable[[Pa
     return run
 
 
-def hop_shape(timelines: list[Timeline]) -> str:
-    """The browser's hops of one run (the first), counted by kind: what the floor must match."""
-    kinds = Counter(hop.kind for hop in timelines[0].hops if hop.channel == "browser")
-    back = sum(1 for hop in timelines[0].hops if hop.channel != "browser")
+def hop_shapes(timelines: list[Timeline]) -> list[str]:
+    """The browser's hops of each run counted by kind, runs of the same shape together ("runs 2-20: ..."): what
+    the floor must match. The first sign-in of a person has two more fetches (Logto registers them)."""
     plural = {"navigation": "navigations", "redirect": "redirects", "form post": "form posts", "fetch": "fetches"}
-    shape = ", ".join(f"{kinds[kind]} {plural[kind]}" for kind in ("navigation", "redirect", "form post", "fetch"))
-    return shape + (f"; {back} back-channel calls logged" if back else "")
+
+    def shape(timeline: Timeline) -> str:
+        kinds = Counter(hop.kind for hop in timeline.hops if hop.channel == "browser")
+        back = sum(1 for hop in timeline.hops if hop.channel != "browser")
+        text = ", ".join(f"{kinds[kind]} {plural[kind]}" for kind in plural)
+        return text + (f"; {back} back-channel calls logged" if back else "")
+
+    groups: list[tuple[int, int, str]] = []
+    for number, each in enumerate(map(shape, timelines), start=1):
+        if groups and groups[-1][2] == each:
+            groups[-1] = (groups[-1][0], number, each)
+        else:
+            groups.append((number, number, each))
+    return [f"run {a}: {text}" if a == b else f"runs {a}-{b}: {text}" for a, b, text in groups]
 
 
 def ratio_lines(floor: Series, others: list[Series]) -> list[str]:
@@ -237,11 +273,33 @@ def ratio_lines(floor: Series, others: list[Series]) -> list[str]:
     return lines
 
 
+def at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def configured_settings() -> Settings | None:
+    """The settings of the configured journey: the suite's own (environment, then .env), when they name a Logto."""
+    settings = load_settings()
+    if settings.logto is None:
+        return None
+    apply_network_settings(settings)  # E2E_HOST_MAP and E2E_CA_FILE for the back channel, as the suite does
+    return settings
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=20, help="journeys to time, of each kind (default 20)")
-    parser.add_argument("--stack-starts", type=int, default=5, help="cold stack starts to time (default 5)")
+    parser.add_argument("--runs", type=at_least_one, default=20, help="journeys to time, of each kind (default 20)")
+    parser.add_argument("--stack-starts", type=at_least_one, default=5, help="cold stack starts to time (default 5)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    try:
+        settings = configured_settings()
+    except SettingsError as exc:
+        print(f"benchmark: {exc}", file=sys.stderr)
+        return 2
 
     cold_starts: list[float] = []
     for _ in range(args.stack_starts):
@@ -249,8 +307,6 @@ def main() -> int:
         cold_starts.append(elapsed)
         process.terminate()
         process.wait(10)
-
-    settings = load_settings()
     warm_starts: list[float] = []
     for _ in range(args.stack_starts):
         started = time.perf_counter()
@@ -258,34 +314,48 @@ def main() -> int:
         warm_starts.append(time.perf_counter() - started)
         warm.stop()
 
-    floor_process, floor_sites = spawn_floor()
-    process, info, _ = spawn_stack()
-    embedded = SimpleNamespace(
-        app_url=info["app_url"],
-        logto_endpoint=info["logto_endpoint"],
-        okta_issuer=info["okta_issuer"],
-        logto_issuer=info["logto_endpoint"].rstrip("/") + "/oidc",  # as Stack.logto_issuer
-        embedded={"app", "logto", "okta"},
-    )
-    user = SsoUser(email=info["email"], okta_username=info["okta_username"], password=Secret(info["password"]))
-    floor_parties = SimpleNamespace(
-        app_url=floor_sites["app_url"], logto_endpoint=floor_sites["broker_url"], okta_issuer=floor_sites["idp_url"]
-    )
-    # With LOGTO_ENDPOINT set: the same journey on that Logto (the app and Okta embedded unless configured too).
-    configured = start_stack(settings) if settings.logto is not None else None
-    floor = Series("floor (benchmarks/floor_sites.py)")
-    series = [Series("embedded (app, Logto, Okta)")]
-    journeys = [suite_journey(embedded, user, info["app_id"])]
-    if configured is not None:
-        series.append(Series(f"Logto at {settings.logto.endpoint}"))
-        journeys.append(suite_journey(configured, configured.user, None))
-    try:
+    with ExitStack() as cleanup:  # every process and stack started below is stopped, whatever happens
+        configured = None
+        if settings is not None:
+            where = urlsplit(settings.logto.endpoint)
+            print(f"benchmark: also timing the journey on the Logto at {where.scheme}://{where.hostname}"
+                  f"{f':{where.port}' if where.port else ''} (LOGTO_ENDPOINT, from the environment or .env; the "
+                  "suite provisions its app, connector and user there and removes them at the end)", file=sys.stderr)  # fmt: skip
+            try:
+                configured = start_stack(settings)
+            except (StackStartError, ProvisioningError, LogtoApiError, OktaApiError, httpx.HTTPError) as exc:
+                print(f"benchmark: the configured parties could not be set up: {exc}", file=sys.stderr)
+                return 2
+            cleanup.callback(configured.stop)
+        floor_process, floor_sites = spawn_floor()
+        cleanup.callback(stop_floor, floor_process)
+        process, info, _ = spawn_stack()
+        cleanup.callback(stop_process, process)
+        embedded = SimpleNamespace(
+            app_url=info["app_url"],
+            logto_endpoint=info["logto_endpoint"],
+            okta_issuer=info["okta_issuer"],
+            logto_issuer=info["logto_endpoint"].rstrip("/") + "/oidc",  # as Stack.logto_issuer
+            embedded={"app", "logto", "okta"},
+        )
+        user = SsoUser(email=info["email"], okta_username=info["okta_username"], password=Secret(info["password"]))
+        floor_parties = SimpleNamespace(
+            app_url=floor_sites["app_url"], logto_endpoint=floor_sites["broker_url"], okta_issuer=floor_sites["idp_url"]
+        )
+        floor = Series("floor (benchmarks/floor_sites.py)")
+        series = [Series("embedded (app, Logto, Okta)")]
+        journeys = [suite_journey(embedded, user, info["app_id"])]
+        if configured is not None:
+            series.append(Series(f"Logto at {urlsplit(configured.logto_endpoint).netloc.rpartition('@')[2]}"))
+            journeys.append(suite_journey(configured, configured.user, None))
         with sync_playwright() as playwright:
             executable = chromium_executable()
+            # Hermetic when all is embedded; with a configured party, its hosts reachable as in the suite.
+            flags = launch_args(settings) if settings is not None else HERMETIC_ARGS
             browser = (
-                playwright.chromium.launch(executable_path=executable, args=HERMETIC_ARGS)
+                playwright.chromium.launch(executable_path=executable, args=flags)
                 if executable
-                else playwright.chromium.launch(args=HERMETIC_ARGS)
+                else playwright.chromium.launch(args=flags)
             )
             for _ in range(args.runs):  # interleaved, so that a drift of the machine weighs on each alike
                 timed_run(browser, floor, floor_parties, lambda page: floor_journey(page, floor_sites))
@@ -293,18 +363,10 @@ def main() -> int:
                     timed_run(browser, each, embedded if each is series[0] else configured, journey)
             browser.close()
         rss = peak_rss_mib(process.pid)
-    finally:
-        process.terminate()
-        process.wait(10)
-        assert floor_process.stdin is not None
-        floor_process.stdin.close()
-        floor_process.wait(10)
-        if configured is not None:
-            configured.stop()
 
     print(
         f"Benchmark on {sys.platform}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.2f} at the end"
+        f"{load_before:.2f} before the run (idle: well under 1 per CPU), {os.getloadavg()[0]:.2f} at the end"
     )
     print(summary("stack ready (new process)", cold_starts))
     print(summary("stack ready (warm process)", warm_starts))
@@ -318,9 +380,10 @@ def main() -> int:
     print("ratio to the floor (medians):")
     print("\n".join("  " + line for line in ratio_lines(floor, series)))
     print()
-    print("hop shape of one run, browser side:")
+    print("hop shapes, browser side:")
     for each in [floor, *series]:
-        print(f"  {each.name:<34} {hop_shape(each.timelines)}")
+        print(f"  {each.name}:")
+        print("\n".join(f"    {line}" for line in hop_shapes(each.timelines)))
     print()
     print("\n".join(hop_table(series[0].timelines)))
     return 0

@@ -13,6 +13,7 @@ pytest_plugins = ("pytester",)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MERGE_JUNIT = PROJECT_ROOT / "scripts" / "merge-junit.py"
+MERGE_HTML = PROJECT_ROOT / "scripts" / "merge-html.py"
 
 
 def collected(tmp_path: Path, *args: str) -> list[str]:
@@ -97,16 +98,43 @@ def test_the_shards_html_reports_merge_into_one_with_every_row_and_column(pytest
     reports = sorted((pytester.path / "shards").rglob("report.html"))
     assert len(reports) == 2, reports
 
-    merger = Path(sys.executable).with_name("pytest_html_merger")
     subprocess.run(
-        [str(merger), "-i", "shards", "-o", "report.html", "-t", "all shards"],
-        cwd=pytester.path,
-        check=True,
-        timeout=120,
+        [sys.executable, str(MERGE_HTML), "shards", "merged/report.html"], cwd=pytester.path, check=True, timeout=120
     )
 
-    merged = (pytester.path / "report.html").read_text()
+    merged = (pytester.path / "merged" / "report.html").read_text()
     assert "3 tests ran in" in merged
     for test in ("test_a", "test_b", "test_c"):
         assert f"::{test}" in merged, test
     assert "Scenario" in merged and "Failed hop" in merged  # e2e/plugin.py's columns
+
+
+def test_a_shards_trace_links_are_rebased_onto_the_merged_reports_folder(tmp_path: Path) -> None:
+    """e2e/html_report.py links a failed test's scrubbed trace relative to its shard's report; in the merged report
+    (elsewhere) the link must still reach the file."""
+    import html as html_lib
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("merge_html", MERGE_HTML)
+    assert spec and spec.loader
+    merge_html = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(merge_html)
+    artifacts = (
+        '<ul class="test-artifacts"><li>trace (scrubbed): <a href="test-j1/trace.zip">test-j1/trace.zip</a> (open: '
+        '<code>playwright show-trace test-j1/trace.zip</code>)</li><li><a href="https://example.test/x">doc</a></li></ul>'
+    )
+    data = {"tests": {"t::j1": [{"extras": [{"name": "artifacts", "format_type": "html", "content": artifacts}]}]}}
+    report = tmp_path / "shards" / "test-results-2" / "run-7" / "report.html"
+    report.parent.mkdir(parents=True)
+    report.write_text(
+        f'<div id="data-container" data-jsonblob="{html_lib.escape(json.dumps(data), quote=True)}"></div>'
+    )
+
+    out = merge_html.rebased(report, tmp_path / "test-results")
+
+    blob = json.loads(html_lib.unescape(out.split('data-jsonblob="', 1)[1].split('"', 1)[0]))
+    content = blob["tests"]["t::j1"][0]["extras"][0]["content"]
+    assert 'href="../shards/test-results-2/run-7/test-j1/trace.zip"' in content
+    assert "show-trace ../shards/test-results-2/run-7/test-j1/trace.zip" in content
+    assert 'href="https://example.test/x"' in content  # absolute links stay as they are

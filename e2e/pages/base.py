@@ -124,9 +124,12 @@ def bound_every_wait(page: Page, timeout_ms: float) -> None:
 # to 500 ms late.
 def promptly(check: Callable[[float], None], timeout_ms: float, every_ms: int = 100) -> None:
     """Run `check(slice_ms)` (an `expect` or a `wait_for`, given its timeout) in slices short enough that Playwright
-    re-checks every `every_ms` (20, 50 or 100 ms), until it passes or `timeout_ms` (ms) is spent. Raises the last
-    slice's error, its message saying the whole time waited. A check costs a round trip to the browser (a few ms
-    of CPU): 20 ms is for waits that last well under a second."""
+    re-checks every `every_ms` (20, 50 or 100 ms), until it passes or `timeout_ms` (ms) is spent. A check that
+    fails without waiting (a strict-mode violation, a bad selector, a closed page) fails at once.
+
+    Raises AssertionError: the last failure, its first line saying how long it was re-checked and its call log
+    the whole timeout, not the slice's. A check costs a round trip to the browser (a few ms of CPU): 20 ms is
+    for waits that last well under a second."""
     slice_ms = {20: 100.0, 50: 250.0, 100: 2_400.0}[every_ms]
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
@@ -135,11 +138,25 @@ def promptly(check: Callable[[float], None], timeout_ms: float, every_ms: int = 
             check(max(1.0, min(slice_ms, left_ms)))
             return
         except (AssertionError, PlaywrightTimeoutError) as exc:
-            if left_ms <= slice_ms:
-                exc.args = (
-                    f"{exc.args[0] if exc.args else exc} (re-checked every {every_ms} ms for {timeout_ms:.0f} ms)",
-                )
-                raise
+            immediate = any(marker in str(exc) for marker in _NOT_A_TIMEOUT)
+            if left_ms <= slice_ms or immediate:
+                lines = str(exc).splitlines() or [type(exc).__name__]
+                if not immediate:
+                    lines[0] += f" (re-checked every {every_ms} ms for {timeout_ms:.0f} ms)"
+                text = _SLICE_TIMEOUT.sub(rf"\g<1>{timeout_ms:.0f}ms", "\n".join(lines))
+                raise AssertionError(text) from exc
+
+
+# Failures that Playwright reports without waiting: retrying them would only repeat them.
+_NOT_A_TIMEOUT = (
+    "strict mode violation",
+    "has been closed",
+    "is not a valid selector",
+    "Unexpected token",
+    "Not an input element",
+    "Not a select element",
+)
+_SLICE_TIMEOUT = re.compile(r"(with timeout |Timeout )[\d.]+ms")
 
 
 class PageObject:
@@ -170,9 +187,10 @@ class PageObject:
         """Wait until `shown` is visible, or until the browser shows a whole-page blocker (a rate-limit page, a
         CAPTCHA: e2e/pages/blockers.py) instead; raises AssertionError at once in the second case, so the hop
         reports the blocker without waiting out the bound."""
-        either = shown.or_(blocking_page(self.page)).first
+        # The first *visible* one: a blocker's text or a CAPTCHA template can sit hidden in an ordinary page.
+        either = shown.or_(blocking_page(self.page)).filter(visible=True).first
         promptly(lambda timeout: expect(either).to_be_visible(timeout=timeout), self.timeout_ms, every_ms)
-        if not shown.first.is_visible():
+        if not shown.filter(visible=True).count():
             raise AssertionError(blocking_reason(self.page) or f"a blocking page instead of the {self.name}")
 
     def _wait_for_url(self, url: str | re.Pattern[str]) -> None:

@@ -7,6 +7,7 @@ page would report a timeout. A failing hop asks here first, so the report says w
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
@@ -37,8 +38,8 @@ def blocking_page(page: Page) -> Locator:
     or this, so a journey that meets one stops at once instead of waiting out its bound. Lockout texts are left
     out: they appear inside pages that are otherwise what was expected (the widget's error area)."""
     found = page.locator(", ".join(CAPTCHA_SELECTORS))
-    for text in RATE_LIMIT_TEXTS:
-        found = found.or_(page.get_by_text(text, exact=False))
+    for text in RATE_LIMIT_TEXTS:  # as blocking_reason reads them: case and all
+        found = found.or_(page.get_by_text(re.compile(re.escape(text))))
     return found
 
 

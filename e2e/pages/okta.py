@@ -36,9 +36,11 @@ UNKNOWN_USER_MESSAGES = (UNABLE_TO_SIGN_IN, NO_ACCOUNT, PASSWORD_INCORRECT)
 LOCKED_USER_MESSAGES = (UNABLE_TO_SIGN_IN, ACCOUNT_LOCKED)
 
 
-# One-shot listeners added just before each click on submit. The second runs last in the dispatch of the submit event
-# the click causes (on window, bubbling: after the widget's own handler on the form) and reports through the console
-# what the widget did with that submit, so the report survives a navigation that may follow at once.
+# One-shot listeners added just before each activation of submit, once the button is shown and not covered (what a
+# mouse click would have checked: a keyboard activation does not). The second listener runs last in the dispatch of
+# the submit event the activation causes (on window, bubbling: after the widget's own handler on the form) and
+# reports through the console what the widget did with that submit, so the report survives a navigation that may
+# follow at once. The probe returns why the button cannot be reached, or null.
 #   Gen2 (Courage's BaseForm, okta-signin-widget dist/esm/packages/@okta/courage-dist/.../views/forms/BaseForm.js)
 #   runs its save through `_.throttle(__save, 200, {trailing: false})`: a submit within 200 ms of the form's last
 #   accepted one is dropped without a trace (tests/data/README.md, "Widget behaviour", 2; Gen2 keeps the same
@@ -51,7 +53,14 @@ LOCKED_USER_MESSAGES = (UNABLE_TO_SIGN_IN, ACCOUNT_LOCKED)
 #   Gen3 (Preact, src/v3/src/components/Form/Form.tsx handleSubmit) has no such window: once its form is rendered
 #   every submit goes on to client-side validation and the IDX request; its state updates render after the
 #   dispatch, so the probe only says that the submit was handled.
-_SUBMIT_PROBE = """(mark) => {
+_SUBMIT_PROBE = """(button, mark) => {
+  const box = button.getBoundingClientRect();
+  if (!box.width || !box.height) return 'it has no size (hidden)';
+  const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  if (hit !== null && hit !== button && !button.contains(hit)) {
+    return 'it is covered by <' + hit.tagName.toLowerCase() + (hit.id ? ' id=' + hit.id : '') +
+      (hit.className && typeof hit.className === 'string' ? ' class="' + hit.className + '"' : '') + '>';
+  }
   const errors = (form) => Array.from(form.querySelectorAll('.o-form-error-container > *, .o-form-input-error'));
   let before = [];
   window.addEventListener('submit', (event) => {
@@ -72,6 +81,7 @@ _SUBMIT_PROBE = """(mark) => {
     }
     console.debug(mark + outcome);
   }, { once: true });
+  return null;
 }"""
 _submit_probes = itertools.count(1)
 
@@ -132,8 +142,9 @@ class OktaWidget:
         the submit's dispatch: "sent" (Gen2 is saving: its IDX request is under way), "refused" (Gen2 redrew its
         validation errors), "ignored" (Gen2 did nothing and will send nothing) or "handled" (Gen3).
 
-        The button is activated from the keyboard (focused, then Enter), as a keyboard user does: the browser then
-        clicks it, so the widget gets the same click and submit events as from a mouse. Not a mouse click, because
+        The button is activated from the keyboard (focused, then Enter), as a keyboard user does, once it is shown
+        and nothing covers it (AssertionError otherwise): the browser then fires its click (no pointer events) and
+        the form's submit, which is what both widgets listen to. Not a mouse click, because
         Playwright clicks only an element that has stopped moving, and the Gen2 widget slides its header and
         content in for 400 ms after each page (CSS transitions of padding, seen with document.getAnimations()):
         each click waited out that slide, 0.2-0.4 s per page, which no user waits for.
@@ -143,7 +154,9 @@ class OktaWidget:
         # behaviour").
         expect(self.submit).to_be_enabled(timeout=timeout_ms)
         mark = f"[e2e okta-widget submit {next(_submit_probes)}] "
-        self.page.evaluate(_SUBMIT_PROBE, mark)
+        unreachable = self.submit.evaluate(_SUBMIT_PROBE, mark)
+        if unreachable:
+            raise AssertionError(f"the Okta widget's submit button cannot be pressed by a user: {unreachable}")
         with self.page.expect_console_message(lambda m: m.text.startswith(mark), timeout=timeout_ms) as seen:
             self.submit.press("Enter", timeout=timeout_ms)
         return seen.value.text[len(mark) :]

@@ -7,13 +7,13 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Page, Route, expect
 
 from e2e.pages.app import AppHomePage
-from e2e.pages.base import PageObject, WrongPageError, describe_page, redact_url
+from e2e.pages.base import PageObject, WrongPageError, describe_page, promptly, redact_url
 from e2e.pages.blockers import blocking_reason
 from e2e.pages.logto import LogtoSignInPage
-from e2e.pages.okta import OktaIdentifyPage
+from e2e.pages.okta import OktaIdentifyPage, OktaWidget
 
 Show = Callable[[str, str], None]
 
@@ -247,3 +247,43 @@ def test_a_page_object_facing_a_blocking_page_fails_at_once_naming_the_blocker(
     show(url, html)
     with pytest.raises(WrongPageError, match=re.escape(reason)):
         make(page).expect_loaded()
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        pytest.param("<div hidden>Too Many Requests</div><h2>Sign In</h2>", id="hidden-rate-limit-text-first"),
+        pytest.param("<div class='captcha-container' hidden></div><h2>Sign In</h2>", id="hidden-captcha-template"),
+        pytest.param("<p>Help: if you see too many requests, wait.</p><h2>Sign In</h2>", id="ordinary-mention"),
+    ],
+)
+def test_a_hidden_or_merely_mentioned_blocker_does_not_stop_an_ordinary_page(show: Show, page: Page, html: str) -> None:
+    show(OKTA_AUTHORIZE, f"<div data-se='o-form-head'>Sign In</div>{html}")
+    OktaIdentifyPage(page, timeout_ms=5_000).expect_loaded()
+
+
+# ---- promptly: every wait's bound, and no retry of what fails without waiting ---------------------------------------
+def test_promptly_reports_the_whole_bound_of_a_wait_that_ran_out(show: Show, page: Page) -> None:
+    show(OKTA_AUTHORIZE, "<p>nothing to see</p>")
+    with pytest.raises(AssertionError) as failure:
+        promptly(lambda timeout: expect(page.locator("#absent")).to_be_visible(timeout=timeout), 300, 20)
+    message = str(failure.value)
+    assert message.splitlines()[0].endswith("(re-checked every 20 ms for 300 ms)"), message
+    assert "with timeout 300ms" in message and "with timeout 100ms" not in message
+
+
+def test_promptly_does_not_retry_a_failure_that_did_not_wait(show: Show, page: Page) -> None:
+    show(OKTA_AUTHORIZE, "<button>One</button><button>Two</button>")
+    with pytest.raises(AssertionError, match="strict mode violation") as failure:
+        promptly(lambda timeout: expect(page.locator("button")).to_have_text("One", timeout=timeout), 60_000, 20)
+    assert "re-checked every" not in str(failure.value)  # the first failure, raised as it came
+
+
+def test_the_widget_submit_is_not_pressed_when_a_user_could_not_press_it(show: Show, page: Page) -> None:
+    show(
+        OKTA_AUTHORIZE,
+        "<form><input name='identifier'><input type='submit' data-type='save' value='Next'></form>"
+        "<div id='overlay' style='position:fixed;inset:0;background:#fff8'></div>",
+    )
+    with pytest.raises(AssertionError, match=r"cannot be pressed by a user: it is covered by <div id=overlay>"):
+        OktaWidget(page).submit_once(timeout_ms=5_000)
